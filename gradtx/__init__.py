@@ -1,0 +1,127 @@
+"""gradtx: classic deep-learning training techniques as pure JAX transformations.
+
+Every technique is a :class:`GradientTransformation`, a pure ``(init, update)``
+pair, and techniques compose with :func:`chain`. The API follows optax's names
+and argument names, so ``import gradtx as optax``-style switching works, and
+the two libraries' transformations mix both ways.
+"""
+
+from gradtx import schedules as schedules
+from gradtx.combinators import MaskedNode as MaskedNode
+from gradtx.combinators import MaskedState as MaskedState
+from gradtx.combinators import masked as masked
+from gradtx.core import EmptyState as EmptyState
+from gradtx.core import GradientTransformation as GradientTransformation
+from gradtx.core import OptState as OptState
+from gradtx.core import Params as Params
+from gradtx.core import TransformInitFn as TransformInitFn
+from gradtx.core import TransformUpdateFn as TransformUpdateFn
+from gradtx.core import Updates as Updates
+from gradtx.core import apply_updates as apply_updates
+from gradtx.core import chain as chain
+from gradtx.core import identity as identity
+from gradtx.core import named_chain as named_chain
+from gradtx.core import stateless as stateless
+from gradtx.errors import TreeMismatchError as TreeMismatchError
+from gradtx.optimizers import adagrad as adagrad
+from gradtx.optimizers import adam as adam
+from gradtx.optimizers import adamw as adamw
+from gradtx.optimizers import rmsprop as rmsprop
+from gradtx.optimizers import sgd as sgd
+from gradtx.schedules import ScalarOrSchedule as ScalarOrSchedule
+from gradtx.schedules import Schedule as Schedule
+from gradtx.schedules import constant_schedule as constant_schedule
+from gradtx.schedules import cosine_decay_schedule as cosine_decay_schedule
+from gradtx.schedules import exponential_decay as exponential_decay
+from gradtx.schedules import join_schedules as join_schedules
+from gradtx.schedules import linear_schedule as linear_schedule
+from gradtx.schedules import piecewise_constant_schedule as piecewise_constant_schedule
+from gradtx.schedules import polynomial_schedule as polynomial_schedule
+from gradtx.schedules import (
+    warmup_cosine_decay_schedule as warmup_cosine_decay_schedule,
+)
+from gradtx.state import tree_get as tree_get
+from gradtx.state import tree_set as tree_set
+from gradtx.transforms import AddDecayedWeightsState as AddDecayedWeightsState
+from gradtx.transforms import EmaState as EmaState
+from gradtx.transforms import ScaleByAdamState as ScaleByAdamState
+from gradtx.transforms import ScaleByRmsState as ScaleByRmsState
+from gradtx.transforms import ScaleByRssState as ScaleByRssState
+from gradtx.transforms import ScaleByScheduleState as ScaleByScheduleState
+from gradtx.transforms import ScaleByStddevState as ScaleByStddevState
+from gradtx.transforms import TraceState as TraceState
+from gradtx.transforms import add_decayed_weights as add_decayed_weights
+from gradtx.transforms import clip as clip
+from gradtx.transforms import clip_by_global_norm as clip_by_global_norm
+from gradtx.transforms import ema as ema
+from gradtx.transforms import global_norm as global_norm
+from gradtx.transforms import l2_penalty as l2_penalty
+from gradtx.transforms import scale as scale
+from gradtx.transforms import scale_by_adam as scale_by_adam
+from gradtx.transforms import scale_by_learning_rate as scale_by_learning_rate
+from gradtx.transforms import scale_by_rms as scale_by_rms
+from gradtx.transforms import scale_by_rss as scale_by_rss
+from gradtx.transforms import scale_by_schedule as scale_by_schedule
+from gradtx.transforms import scale_by_stddev as scale_by_stddev
+from gradtx.transforms import trace as trace
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AddDecayedWeightsState",
+    "EmaState",
+    "EmptyState",
+    "GradientTransformation",
+    "MaskedNode",
+    "MaskedState",
+    "OptState",
+    "Params",
+    "ScalarOrSchedule",
+    "ScaleByAdamState",
+    "ScaleByRmsState",
+    "ScaleByRssState",
+    "ScaleByScheduleState",
+    "ScaleByStddevState",
+    "Schedule",
+    "TraceState",
+    "TransformInitFn",
+    "TransformUpdateFn",
+    "TreeMismatchError",
+    "Updates",
+    "adagrad",
+    "adam",
+    "adamw",
+    "add_decayed_weights",
+    "apply_updates",
+    "chain",
+    "clip",
+    "clip_by_global_norm",
+    "constant_schedule",
+    "cosine_decay_schedule",
+    "ema",
+    "exponential_decay",
+    "global_norm",
+    "identity",
+    "join_schedules",
+    "l2_penalty",
+    "linear_schedule",
+    "masked",
+    "named_chain",
+    "piecewise_constant_schedule",
+    "polynomial_schedule",
+    "rmsprop",
+    "scale",
+    "scale_by_adam",
+    "scale_by_learning_rate",
+    "scale_by_rms",
+    "scale_by_rss",
+    "scale_by_schedule",
+    "scale_by_stddev",
+    "schedules",
+    "sgd",
+    "stateless",
+    "trace",
+    "tree_get",
+    "tree_set",
+    "warmup_cosine_decay_schedule",
+]

@@ -1,0 +1,159 @@
+"""Momentum (``trace``) and exponential moving averages (``ema``)."""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import jax
+
+from gradtx import _checks
+from gradtx._numerics import bias_correction, safe_increment, zero_count, zeros_like
+from gradtx.core import GradientTransformation, Params, Updates
+from gradtx.errors import check_params
+from gradtx.transforms._common import check_update_inputs
+
+__all__ = ["EmaState", "TraceState", "ema", "trace"]
+
+
+class TraceState(NamedTuple):
+    """State of :func:`trace`."""
+
+    trace: Any  # like params (dtype: accumulator_dtype or the param's), velocity
+
+
+def trace(
+    decay: Any,
+    nesterov: bool = False,
+    accumulator_dtype: Any = None,
+) -> GradientTransformation:
+    r"""Heavy-ball momentum: a decaying sum of past updates.
+
+    .. math::
+       v_t = \mu\, v_{t-1} + u_t, \qquad
+       u_t \leftarrow v_t \;\;\text{or, with Nesterov,}\;\; u_t + \mu\, v_t
+
+    with :math:`v_0 = 0`. See :func:`gradtx.sgd` for the update rule in context
+    (Polyak 1964; Nesterov's form as in Sutskever et al. 2013). Unlike
+    :func:`ema`, the new update enters with weight 1, not :math:`1-\mu`.
+
+    Args:
+      decay: the momentum :math:`\mu \in [0, 1)`.
+      nesterov: use Nesterov's accelerated form.
+      accumulator_dtype: dtype of :math:`v` (default: each param's dtype).
+
+    Returns:
+      A :class:`~gradtx.GradientTransformation` with state :class:`TraceState`.
+
+    Raises:
+      ValueError: ``decay`` is outside :math:`[0, 1)`.
+
+    Example:
+      >>> import gradtx, jax.numpy as jnp
+      >>> tx = gradtx.trace(decay=0.5)
+      >>> state = tx.init(jnp.zeros(1))
+      >>> u, state = tx.update(jnp.ones(1), state)
+      >>> u, state = tx.update(jnp.ones(1), state)
+      >>> u
+      Array([1.5], dtype=float32)
+    """
+    _checks.check_number("decay", decay, low=0.0, high=1.0, high_open=True)
+    _checks.check_bool("nesterov", nesterov)
+
+    def init(params: Params) -> TraceState:
+        check_params(params)
+        return TraceState(trace=zeros_like(params, accumulator_dtype))
+
+    def update(
+        updates: Updates, state: TraceState, params: Params | None = None, **_: Any
+    ) -> tuple[Updates, TraceState]:
+        check_update_inputs(
+            updates,
+            params,
+            state.trace,
+            name="trace state.trace",
+            dtypes="kind" if accumulator_dtype is not None else "exact",
+        )
+
+        # Kept in the wider of the update and accumulator dtypes until the end.
+        velocity = jax.tree.map(lambda g, v: g + decay * v, updates, state.trace)
+        out = jax.tree.map(
+            lambda g, v: (g + decay * v if nesterov else v).astype(g.dtype),
+            updates,
+            velocity,
+        )
+        new_trace = jax.tree.map(
+            lambda v, old: v.astype(old.dtype), velocity, state.trace
+        )
+        return out, TraceState(trace=new_trace)
+
+    return GradientTransformation(init, update)
+
+
+class EmaState(NamedTuple):
+    """State of :func:`ema`."""
+
+    count: jax.Array  # int32[], steps taken so far (saturating)
+    ema: Any  # like params (dtype: accumulator_dtype or the param's)
+
+
+def ema(
+    decay: Any, debias: bool = True, accumulator_dtype: Any = None
+) -> GradientTransformation:
+    r"""Exponential moving average of past updates, optionally debiased.
+
+    .. math::
+       m_t = \beta\, m_{t-1} + (1-\beta)\, u_t, \qquad
+       u_t \leftarrow m_t / (1 - \beta^t) \;\;\text{(debiased)}\;\; \text{or } m_t
+
+    with :math:`m_0 = 0`; the debiasing is Adam's bias correction (Kingma & Ba
+    2015, section 3).
+
+    Args:
+      decay: :math:`\beta \in [0, 1)`.
+      debias: divide by :math:`1-\beta^t`.
+      accumulator_dtype: dtype of :math:`m` (default: each param's dtype).
+
+    Returns:
+      A :class:`~gradtx.GradientTransformation` with state :class:`EmaState`.
+
+    Raises:
+      ValueError: ``decay`` is outside :math:`[0, 1)`.
+
+    Example:
+      >>> import gradtx, jax.numpy as jnp
+      >>> tx = gradtx.ema(decay=0.9)
+      >>> u, state = tx.update(jnp.full(1, 2.0), tx.init(jnp.zeros(1)))
+      >>> u  # debiased: the first average equals the first update
+      Array([2.], dtype=float32)
+    """
+    _checks.check_number("decay", decay, low=0.0, high=1.0, high_open=True)
+    _checks.check_bool("debias", debias)
+
+    def init(params: Params) -> EmaState:
+        check_params(params)
+        return EmaState(count=zero_count(), ema=zeros_like(params, accumulator_dtype))
+
+    def update(
+        updates: Updates, state: EmaState, params: Params | None = None, **_: Any
+    ) -> tuple[Updates, EmaState]:
+        check_update_inputs(
+            updates,
+            params,
+            state.ema,
+            name="ema state.ema",
+            dtypes="kind" if accumulator_dtype is not None else "exact",
+        )
+        count = safe_increment(state.count)
+        bc = bias_correction(decay, count) if debias else None
+        new_ema = jax.tree.map(
+            lambda g, m: (1 - decay) * g + decay * m, updates, state.ema
+        )
+        out = jax.tree.map(
+            lambda g, m: (m if bc is None else m / bc.astype(m.dtype)).astype(g.dtype),
+            updates,
+            new_ema,
+        )
+        new_ema = jax.tree.map(lambda m, old: m.astype(old.dtype), new_ema, state.ema)
+        return out, EmaState(count=count, ema=new_ema)
+
+    return GradientTransformation(init, update)

@@ -1,0 +1,158 @@
+"""Scaling by a constant, a learning rate or a schedule."""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from gradtx import _checks
+from gradtx._numerics import safe_increment, zero_count
+from gradtx.core import (
+    EmptyState,
+    GradientTransformation,
+    OptState,
+    Params,
+    Updates,
+    _init_empty,
+    check_against_params,
+    identity,
+)
+from gradtx.errors import check_params
+from gradtx.schedules import ScalarOrSchedule, Schedule
+
+__all__ = [
+    "ScaleByScheduleState",
+    "scale",
+    "scale_by_learning_rate",
+    "scale_by_schedule",
+]
+
+
+def _mul(factor: Any, g: jax.Array) -> jax.Array:
+    return jnp.asarray(factor, dtype=g.dtype) * g
+
+
+def scale(step_size: Any) -> GradientTransformation:
+    r"""Multiplies updates by a fixed scalar: :math:`u \leftarrow s\, u`.
+
+    Args:
+      step_size: the scalar :math:`s` (any sign).
+
+    Returns:
+      A stateless :class:`~gradtx.GradientTransformation`.
+
+    Raises:
+      TypeError: ``step_size`` is not a scalar number.
+
+    Example:
+      >>> import gradtx, jax.numpy as jnp
+      >>> tx = gradtx.scale(-2.0)
+      >>> tx.update(jnp.ones(2), tx.init(jnp.zeros(2)))[0]
+      Array([-2., -2.], dtype=float32)
+    """
+    _checks.check_number("step_size", step_size)
+
+    def update(
+        updates: Updates, state: EmptyState, params: Params | None = None, **_: Any
+    ) -> tuple[Updates, EmptyState]:
+        check_against_params(updates, params)
+        return jax.tree.map(lambda g: _mul(step_size, g), updates), state
+
+    return GradientTransformation(_init_empty, update)
+
+
+class ScaleByScheduleState(NamedTuple):
+    """State of :func:`scale_by_schedule`."""
+
+    count: jax.Array  # int32[], steps taken so far (saturating)
+
+
+def scale_by_schedule(step_size_fn: Schedule) -> GradientTransformation:
+    r"""Multiplies updates by a schedule of the step count, :math:`s(t)\, u_t`.
+
+    The schedule is evaluated once per step (on the int32 counter ``t``, which
+    starts at 0) and cast to each leaf's dtype.
+
+    Args:
+      step_size_fn: a schedule ``count -> scalar`` (see :mod:`gradtx.schedules`).
+
+    Returns:
+      A :class:`~gradtx.GradientTransformation` with state
+      :class:`ScaleByScheduleState`.
+
+    Raises:
+      TypeError: ``step_size_fn`` is not callable.
+
+    Example:
+      >>> import gradtx, jax.numpy as jnp
+      >>> tx = gradtx.scale_by_schedule(lambda t: 1.0 / (t + 1))
+      >>> state = tx.init(jnp.zeros(1))
+      >>> u, state = tx.update(jnp.ones(1), state)
+      >>> u, state = tx.update(jnp.ones(1), state)
+      >>> u
+      Array([0.5], dtype=float32)
+    """
+    if not callable(step_size_fn):
+        raise TypeError(
+            f"step_size_fn must be a schedule (a function of the step count), got "
+            f"{step_size_fn!r}; for a constant use gradtx.scale."
+        )
+
+    def init(params: Params) -> ScaleByScheduleState:
+        check_params(params)
+        return ScaleByScheduleState(count=zero_count())
+
+    def update(
+        updates: Updates,
+        state: ScaleByScheduleState,
+        params: Params | None = None,
+        **_: Any,
+    ) -> tuple[Updates, OptState]:
+        check_against_params(updates, params)
+        step_size = step_size_fn(state.count)
+        updates = jax.tree.map(lambda g: _mul(step_size, g), updates)
+        return updates, ScaleByScheduleState(count=safe_increment(state.count))
+
+    return GradientTransformation(init, update)
+
+
+def scale_by_learning_rate(
+    learning_rate: ScalarOrSchedule | None, *, flip_sign: bool = True
+) -> GradientTransformation:
+    r"""Multiplies updates by :math:`-\eta_t` (a float or a schedule).
+
+    This is the last step of a gradient-descent chain: it turns a descent
+    direction into a step, :math:`u_t \leftarrow -\eta_t\, u_t`.
+
+    Args:
+      learning_rate: :math:`\eta \ge 0`, a scalar or a schedule ``count -> η``;
+        ``None`` gives :func:`~gradtx.identity`.
+      flip_sign: multiply by :math:`-\eta` (descent, the default) or by
+        :math:`+\eta` (ascent).
+
+    Returns:
+      A :class:`~gradtx.GradientTransformation` (stateless for a scalar, with a
+      step counter for a schedule).
+
+    Raises:
+      ValueError: ``learning_rate`` is negative or NaN (a negative learning rate
+        ascends: use ``flip_sign=False`` for that).
+      TypeError: ``learning_rate`` is not a number or a schedule.
+
+    Example:
+      >>> import gradtx, jax.numpy as jnp
+      >>> tx = gradtx.scale_by_learning_rate(0.1)
+      >>> tx.update(jnp.ones(2), tx.init(jnp.zeros(2)))[0]
+      Array([-0.1, -0.1], dtype=float32)
+    """
+    if learning_rate is None:
+        return identity()
+    _checks.check_number("learning_rate", learning_rate, low=0.0, allow_schedule=True)
+    _checks.check_bool("flip_sign", flip_sign)
+    sign = -1 if flip_sign else 1
+    if callable(learning_rate):
+        lr_fn = learning_rate
+        return scale_by_schedule(lambda count: sign * lr_fn(count))
+    return scale(sign * learning_rate)
