@@ -67,3 +67,17 @@ def bias_correction(decay: Any, count: jax.Array) -> jax.Array:
     """
     dtype = jnp.result_type(float)
     return 1 - jnp.asarray(decay).astype(dtype) ** count.astype(dtype)
+
+
+def compute_dtype(dtype: Any) -> Any:
+    """The dtype to do element-wise optimizer math in: at least float32.
+
+    float16/bfloat16 leaves are computed in float32 and the results cast back,
+    so an ``eps`` of 1e-8 does not round to 0 (and 0/0 to NaN) in float16.
+    """
+    return jnp.promote_types(dtype, jnp.float32)
+
+
+def up(x: jax.Array) -> jax.Array:
+    """``x`` cast to :func:`compute_dtype` of its dtype (a no-op for float32)."""
+    return x.astype(compute_dtype(jnp.result_type(x)))

@@ -1,12 +1,11 @@
 """Schedules: pure functions from the step count to a hyperparameter value.
 
 A schedule maps ``count`` (an int, an int32 tracer, or an array of counts) to a
-float array of ``count``'s shape, is safe under ``jit`` and ``vmap``, and holds
-its final value past the end. Values are float32, or float64 when a value
-argument is a float64 array (x64 mode): Python numbers never force float64.
-Names and arguments follow optax, but arguments are checked when the schedule is
-built (tracers pass): where optax quietly returns a constant or clamps, gradtx
-raises ``ValueError``.
+float array of its shape, is safe under ``jit`` and ``vmap``, and holds its final
+value past the end. Values are float32, or float64 when a value argument is a
+float64 array (x64 mode): Python numbers never force float64. Names follow
+optax, but arguments are checked when a schedule is built (tracers pass): where
+optax quietly returns a constant or clamps, gradtx raises ``ValueError``.
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, cast
 
 import jax
 import jax.numpy as jnp
@@ -26,10 +25,7 @@ from gradtx._checks import check_bool, check_number, concrete_float
 Schedule: TypeAlias = Callable[[ArrayLike], ArrayLike]
 ScalarOrSchedule: TypeAlias = float | jax.Array | Schedule
 
-_CONSTANT_HINT = (
-    "(optax silently returns a constant schedule here; gradtx raises. For a "
-    "constant value, use constant_schedule.)"
-)
+_CONSTANT_HINT = "(optax returns a constant schedule here; use constant_schedule.)"
 _POSITIVE: dict[str, Any] = {"low": 0.0, "low_open": True}
 _FINITE_POSITIVE: dict[str, Any] = {"low": 0.0, "low_open": True, "high_open": True}
 
@@ -47,7 +43,9 @@ def _check_finite(**values: Any) -> None:
         check_number(name, value, low=-math.inf, low_open=True, high_open=True)
 
 
-def _check_boundaries(name: str, boundaries: Iterable[Any]) -> list[Any]:
+def _check_boundaries(
+    name: str, boundaries: Iterable[Any], increasing: bool = True
+) -> list[Any]:
     """Checks that step boundaries are non-negative, strictly increasing ints."""
     bounds = list(boundaries)
     shown = "[" + ", ".join(str(b) for b in bounds) + "]"
@@ -57,7 +55,7 @@ def _check_boundaries(name: str, boundaries: Iterable[Any]) -> list[Any]:
             raise TypeError(f"{name} must be integer step counts, got {b!r}.")
     if any(int(b) < 0 for b in ints):
         raise ValueError(f"{name} must be non-negative, got {shown}.")
-    if any(int(a) >= int(b) for a, b in itertools.pairwise(ints)):
+    if increasing and any(int(a) >= int(b) for a, b in itertools.pairwise(ints)):
         raise ValueError(f"{name} must be strictly increasing, got {shown}.")
     return bounds
 
@@ -67,9 +65,56 @@ def _dtype(*values: Any) -> Any:
     return jnp.result_type(jnp.float32, *(v for v in values if v is not None))
 
 
-def _clipped(count: ArrayLike, low: Any, high: Any, dtype: Any) -> jax.Array:
-    """Clips before the cast to float, so that large int counts stay exact."""
-    return jnp.clip(jnp.asarray(count), low, high).astype(dtype)
+def _remaining(count: Any, steps: Any, dtype: Any) -> jax.Array:
+    """The fraction of ``steps`` still ahead of ``count``: exactly 1, then 0.
+
+    Both ends are exact even where XLA turns ``x / T`` into ``x * (1 / T)``:
+    ``1 - t / T`` is exact at ``t = 0`` and ``(T - t) / T`` at ``t = T`` (an ulp
+    off would give a warmup from 0 a negative start, and ``power=0.5`` would
+    magnify it to ~1e-4 at the end), so each is used on its half.
+    """
+    tau = jnp.clip(jnp.asarray(count), 0, steps)
+    left = (steps - tau).astype(dtype)  # subtracted while still exact ints
+    steps = jnp.asarray(steps, dtype)
+    steps = jnp.where(steps > 0, steps, 1)
+    done = tau.astype(dtype) / steps
+    return jnp.where(done <= 0.5, 1 - done, left / steps)
+
+
+def _lerp(start: Any, end: Any, weight: jax.Array, dtype: Any) -> jax.Array:
+    """``start`` at weight 1 and ``end`` at weight 0, both exactly."""
+    return jnp.asarray(start, dtype) * weight + jnp.asarray(end, dtype) * (1 - weight)
+
+
+def _polynomial(init: Any, end: Any, power: Any, steps: Any, begin: Any) -> Schedule:
+    def schedule(count: ArrayLike) -> jax.Array:
+        dtype = _dtype(init, end, power)
+        frac = _remaining(jnp.asarray(count) - begin, steps, dtype)
+        p = power if isinstance(power, int) else jnp.asarray(power, dtype)
+        return _lerp(init, end, frac**p, dtype)
+
+    return schedule
+
+
+def _cosine(init: Any, end: Any, steps: Any, exponent: Any) -> Schedule:
+    def schedule(count: ArrayLike) -> jax.Array:
+        dtype = _dtype(init, end, exponent)
+        # (1 + cos(pi t / T)) / 2 = sin(pi r / 2)^2 with r = 1 - t / T.
+        half_cos = jnp.sin(jnp.pi / 2 * _remaining(count, steps, dtype)) ** 2
+        return _lerp(init, end, half_cos ** jnp.asarray(exponent, dtype), dtype)
+
+    return schedule
+
+
+def _join(schedules: Sequence[Schedule], boundaries: Sequence[Any]) -> Schedule:
+    def schedule(count: ArrayLike) -> jax.Array:
+        c = jnp.asarray(count)
+        value = jnp.asarray(schedules[0](c))
+        for b, s in zip(boundaries, schedules[1:], strict=True):
+            value = jnp.where(c < b, value, s(c - b))
+        return value
+
+    return schedule
 
 
 def constant_schedule(value: ArrayLike) -> Schedule:
@@ -91,11 +136,7 @@ def constant_schedule(value: ArrayLike) -> Schedule:
       (0.5, 0.5)
     """
     _check_finite(value=value)
-
-    def schedule(count: ArrayLike) -> jax.Array:
-        return jnp.full(jnp.shape(count), value, _dtype(value))
-
-    return schedule
+    return lambda count: jnp.full(jnp.shape(count), value, _dtype(value))
 
 
 def polynomial_schedule(
@@ -136,17 +177,7 @@ def polynomial_schedule(
     _check("power", power, **_FINITE_POSITIVE)
     _check("transition_steps", transition_steps, hint=_CONSTANT_HINT, **_POSITIVE)
     _check("transition_begin", transition_begin, low=0)
-
-    def schedule(count: ArrayLike) -> jax.Array:
-        dtype = _dtype(init_value, end_value, power)
-        elapsed = jnp.asarray(count) - transition_begin
-        tau = _clipped(elapsed, 0, transition_steps, dtype)
-        frac = 1 - tau / jnp.asarray(transition_steps, dtype)
-        init, end = jnp.asarray(init_value, dtype), jnp.asarray(end_value, dtype)
-        p = power if isinstance(power, int) else jnp.asarray(power, dtype)
-        return (init - end) * frac**p + end
-
-    return schedule
+    return _polynomial(init_value, end_value, power, transition_steps, transition_begin)
 
 
 def linear_schedule(
@@ -202,8 +233,7 @@ def cosine_decay_schedule(
     Args:
       init_value: the value at step 0.
       decay_steps: the length of the decay, > 0.
-      alpha: the final value as a fraction of ``init_value`` (not a value), in
-        [0, 1].
+      alpha: the final value as a fraction of ``init_value``, in [0, 1].
       exponent: the power :math:`p > 0` of the cosine factor.
 
     Returns:
@@ -226,16 +256,7 @@ def cosine_decay_schedule(
     _check("decay_steps", decay_steps, hint=_CONSTANT_HINT, **_POSITIVE)
     _check("alpha", alpha, low=0.0, high=1.0)
     _check("exponent", exponent, **_FINITE_POSITIVE)
-
-    def schedule(count: ArrayLike) -> jax.Array:
-        dtype = _dtype(init_value, alpha, exponent)
-        tau = _clipped(count, 0, decay_steps, dtype)
-        cos = 0.5 * (1 + jnp.cos(jnp.pi * tau / jnp.asarray(decay_steps, dtype)))
-        a = jnp.asarray(alpha, dtype)
-        decayed = (1 - a) * jnp.maximum(cos, 0) ** jnp.asarray(exponent, dtype) + a
-        return jnp.asarray(init_value, dtype) * decayed
-
-    return schedule
+    return _cosine(init_value, alpha * init_value, decay_steps, exponent)
 
 
 def exponential_decay(
@@ -257,11 +278,10 @@ def exponential_decay(
 
     Args:
       init_value: the value until step ``transition_begin``.
-      transition_steps: the length of one period, > 0 (optax returns a constant
-        schedule for a value <= 0; gradtx raises).
-      decay_rate: the factor per period, > 0 (optax returns a constant for 0;
-        gradtx raises). Above 1 the value grows, without bound if no
-        ``end_value`` is given.
+      transition_steps: the length of one period, > 0.
+      decay_rate: the factor per period, > 0. Above 1 the value grows, without
+        bound if there is no ``end_value``. (For ``transition_steps <= 0`` or
+        ``decay_rate == 0`` optax returns a constant schedule; gradtx raises.)
       transition_begin: the number of steps held at ``init_value``, >= 0.
       staircase: whether to decay once per period rather than smoothly.
       end_value: an optional bound, <= ``init_value`` when ``decay_rate < 1``
@@ -301,9 +321,11 @@ def exponential_decay(
 
     def schedule(count: ArrayLike) -> jax.Array:
         dtype = _dtype(init_value, decay_rate, end_value)
-        elapsed = jnp.maximum(jnp.asarray(count) - transition_begin, 0).astype(dtype)
-        k = elapsed / jnp.asarray(transition_steps, dtype)
-        k = jnp.floor(k) if staircase else k
+        elapsed = jnp.maximum(jnp.asarray(count) - transition_begin, 0)
+        if staircase:  # floor_divide is exact; floor(x * (1 / T)) can miss by 1
+            k = jnp.floor_divide(elapsed, transition_steps).astype(dtype)
+        else:
+            k = elapsed.astype(dtype) / jnp.asarray(transition_steps, dtype)
         rate = jnp.asarray(decay_rate, dtype)
         value = jnp.asarray(init_value, dtype) * rate**k
         if end_value is None:
@@ -347,7 +369,8 @@ def piecewise_constant_schedule(
     if not isinstance(scales, Mapping):
         raise TypeError(f"boundaries_and_scales must be a dict, got {scales!r}.")
     name = "the steps (keys) of boundaries_and_scales"
-    items = [(b, scales[b]) for b in _check_boundaries(name, sorted(scales, key=int))]
+    steps = sorted(_check_boundaries(name, scales, increasing=False), key=int)
+    items = [(b, scales[b]) for b in steps]
     hint = "(A negative learning-rate scale flips the update.)"
     for b, s in items:
         _check(f"boundaries_and_scales[{b}]", s, hint=hint, low=0, high_open=True)
@@ -374,13 +397,13 @@ def warmup_cosine_decay_schedule(
     r"""Returns a linear warmup to ``peak_value``, then a cosine decay.
 
     ``decay_steps`` is the whole length, warmup included (as in optax). With
-    :math:`I, P, W, T, E, p` the arguments, :math:`D = T - W` and
-    :math:`\tau = \min(t - W, D)`:
+    :math:`I, P, W, T, E, p` the arguments and :math:`\tau = \min(t - W, T - W)`:
 
     .. math::
       v(t) = \begin{cases}
         I + (P - I) \, t / W & t < W \\
-        E + (P - E) \left(\tfrac{1}{2}(1 + \cos(\pi \tau / D))\right)^{p} & t \ge W
+        E + (P - E) \left(\tfrac{1}{2}(1 + \cos(\pi \tau / (T - W)))\right)^{p}
+          & t \ge W
       \end{cases}
 
     Args:
@@ -406,9 +429,8 @@ def warmup_cosine_decay_schedule(
 
     References:
       Goyal et al., *Accurate, Large Minibatch SGD: Training ImageNet in 1
-      Hour*, 2017, https://arxiv.org/abs/1706.02677 (warmup).
-      Loshchilov & Hutter, *SGDR: Stochastic Gradient Descent with Warm
-      Restarts*, ICLR 2017, https://arxiv.org/abs/1608.03983 (cosine decay).
+      Hour*, 2017, https://arxiv.org/abs/1706.02677 (warmup); for the decay,
+      see :func:`cosine_decay_schedule`.
     """
     _check_finite(init_value=init_value, peak_value=peak_value, end_value=end_value)
     _check("warmup_steps", warmup_steps, low=0)
@@ -420,21 +442,10 @@ def warmup_cosine_decay_schedule(
             "decay_steps must be greater than warmup_steps (it counts the warmup "
             f"too), got decay_steps={decay_steps!r}, warmup_steps={warmup_steps!r}."
         )
-
-    def schedule(count: ArrayLike) -> jax.Array:
-        dtype = _dtype(init_value, peak_value, end_value, exponent)
-        c = jnp.asarray(count)
-        init, peak = jnp.asarray(init_value, dtype), jnp.asarray(peak_value, dtype)
-        end, w = jnp.asarray(end_value, dtype), jnp.asarray(warmup_steps, dtype)
-        frac = _clipped(c, 0, warmup_steps, dtype) / jnp.where(w > 0, w, 1)
-        warmup = (init - peak) * (1 - frac) + peak
-        length = jnp.asarray(decay_steps, dtype) - w
-        tau = _clipped(c - warmup_steps, 0, length, dtype)
-        cos = jnp.maximum(0.5 * (1 + jnp.cos(jnp.pi * tau / length)), 0)
-        decay = end + (peak - end) * cos ** jnp.asarray(exponent, dtype)
-        return jnp.where(c < warmup_steps, warmup, decay)
-
-    return schedule
+    warmup = _polynomial(init_value, peak_value, 1, warmup_steps, 0)
+    length = cast(Any, decay_steps) - warmup_steps
+    decay = _cosine(peak_value, end_value, length, exponent)
+    return _join([warmup, decay], [warmup_steps])
 
 
 def join_schedules(
@@ -477,12 +488,4 @@ def join_schedules(
     for i, s in enumerate(schedules):
         if not callable(s):
             raise TypeError(f"schedules[{i}] must be a schedule, got {s!r}.")
-
-    def schedule(count: ArrayLike) -> jax.Array:
-        c = jnp.asarray(count)
-        value = jnp.asarray(schedules[0](c))
-        for b, s in zip(bounds, schedules[1:], strict=True):
-            value = jnp.where(c < b, value, s(c - b))
-        return value
-
-    return schedule
+    return _join(schedules, bounds)

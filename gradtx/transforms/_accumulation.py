@@ -7,7 +7,13 @@ from typing import Any, NamedTuple
 import jax
 
 from gradtx import _checks
-from gradtx._numerics import bias_correction, safe_increment, zero_count, zeros_like
+from gradtx._numerics import (
+    bias_correction,
+    safe_increment,
+    up,
+    zero_count,
+    zeros_like,
+)
 from gradtx.core import GradientTransformation, Params, Updates
 from gradtx.errors import check_params
 from gradtx.transforms._common import check_update_inputs
@@ -75,9 +81,11 @@ def trace(
         )
 
         # Kept in the wider of the update and accumulator dtypes until the end.
-        velocity = jax.tree.map(lambda g, v: g + decay * v, updates, state.trace)
+        velocity = jax.tree.map(
+            lambda g, v: up(g) + decay * up(v), updates, state.trace
+        )
         out = jax.tree.map(
-            lambda g, v: (g + decay * v if nesterov else v).astype(g.dtype),
+            lambda g, v: (up(g) + decay * v if nesterov else v).astype(g.dtype),
             updates,
             velocity,
         )
@@ -146,7 +154,7 @@ def ema(
         count = safe_increment(state.count)
         bc = bias_correction(decay, count) if debias else None
         new_ema = jax.tree.map(
-            lambda g, m: (1 - decay) * g + decay * m, updates, state.ema
+            lambda g, m: (1 - decay) * up(g) + decay * up(m), updates, state.ema
         )
         out = jax.tree.map(
             lambda g, m: (m if bc is None else m / bc.astype(m.dtype)).astype(g.dtype),

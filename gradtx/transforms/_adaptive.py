@@ -12,7 +12,14 @@ import jax
 import jax.numpy as jnp
 
 from gradtx import _checks, _numerics
-from gradtx._numerics import abs_sq, full_like, safe_increment, zero_count, zeros_like
+from gradtx._numerics import (
+    abs_sq,
+    full_like,
+    safe_increment,
+    up,
+    zero_count,
+    zeros_like,
+)
 from gradtx.core import GradientTransformation, Params, Updates
 from gradtx.errors import check_params
 from gradtx.transforms._common import check_update_inputs
@@ -38,12 +45,13 @@ def _check_eps(name: str, value: Any) -> None:
 
 
 def _moment2(g: jax.Array, nu: jax.Array, decay: Any) -> jax.Array:
-    """EMA of :math:`|g|^2`, in optax's order of operations."""
-    return (1 - decay) * abs_sq(g) + decay * nu
+    """EMA of :math:`|g|^2` in at least float32, in optax's order of operations."""
+    return (1 - decay) * abs_sq(up(g)) + decay * up(nu)
 
 
 def _moment1(g: jax.Array, mu: jax.Array, decay: Any) -> jax.Array:
-    return (1 - decay) * g + decay * mu
+    """EMA of :math:`g` in at least float32."""
+    return (1 - decay) * up(g) + decay * up(mu)
 
 
 class ScaleByAdamState(NamedTuple):
@@ -129,7 +137,7 @@ def scale_by_adam(
                 m_hat = m / bc1.astype(m.dtype)
             else:  # Dozat 2016: b1 * m_t / (1 - b1^{t+1}) + (1 - b1) g / (1 - b1^t)
                 m_hat = b1 * (m / bc1_next.astype(m.dtype)) + (1 - b1) * (
-                    g / bc1.astype(g.dtype)
+                    up(g) / bc1.astype(m.dtype)
                 )
             v_hat = v / bc2.astype(v.dtype)
             return (m_hat / (jnp.sqrt(v_hat + eps_root) + eps)).astype(g.dtype)
@@ -152,9 +160,10 @@ class ScaleByRmsState(NamedTuple):
 def _rms_scale(
     g: jax.Array, denom_sq: jax.Array, eps: Any, eps_in_sqrt: bool
 ) -> jax.Array:
+    """``g / sqrt(denom_sq + eps)`` or ``g / (sqrt(denom_sq) + eps)``, in float32+."""
     if eps_in_sqrt:
-        return (g * jax.lax.rsqrt(denom_sq + eps)).astype(g.dtype)
-    return (g / (jnp.sqrt(denom_sq) + eps)).astype(g.dtype)
+        return (up(g) * jax.lax.rsqrt(up(denom_sq) + eps)).astype(g.dtype)
+    return (up(g) / (jnp.sqrt(up(denom_sq)) + eps)).astype(g.dtype)
 
 
 def scale_by_rms(
@@ -368,7 +377,9 @@ def scale_by_rss(
             name="scale_by_rss state.sum_of_squares",
             dtypes="real",
         )
-        sos = jax.tree.map(lambda g, s: abs_sq(g) + s, updates, state.sum_of_squares)
+        sos = jax.tree.map(
+            lambda g, s: abs_sq(up(g)) + up(s), updates, state.sum_of_squares
+        )
 
         def direction(g: jax.Array, s: jax.Array) -> jax.Array:
             # A zero accumulator means every gradient so far was zero: the

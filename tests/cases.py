@@ -1,0 +1,165 @@
+"""The catalogue of transformations that every shared test runs over.
+
+Each entry builds a gradtx transformation; ``OPTAX`` maps the same name to the
+optax transformation with identical semantics (gradtx arguments chosen to
+reproduce optax's defaults where gradtx's follow the paper instead).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import optax
+
+import gradtx
+
+LR_SCHEDULE = optax.cosine_decay_schedule(0.05, decay_steps=40, alpha=0.1)
+
+# name -> (gradtx factory, optax factory or None, gradtx supports complex params)
+Factory = Callable[[], Any]
+
+CASES: dict[str, tuple[Factory, Factory | None, bool]] = {
+    # building blocks
+    "identity": (gradtx.identity, optax.identity, True),
+    "scale": (lambda: gradtx.scale(-0.3), lambda: optax.scale(-0.3), True),
+    "scale_by_learning_rate": (
+        lambda: gradtx.scale_by_learning_rate(0.05),
+        lambda: optax.scale_by_learning_rate(0.05),
+        True,
+    ),
+    "scale_by_schedule": (
+        lambda: gradtx.scale_by_schedule(LR_SCHEDULE),
+        lambda: optax.scale_by_schedule(LR_SCHEDULE),
+        True,
+    ),
+    "clip": (lambda: gradtx.clip(0.5), lambda: optax.clip(0.5), False),
+    "clip_by_global_norm": (
+        lambda: gradtx.clip_by_global_norm(1.0),
+        lambda: optax.clip_by_global_norm(1.0),
+        True,
+    ),
+    "trace": (lambda: gradtx.trace(0.9), lambda: optax.trace(0.9), True),
+    "trace_nesterov": (
+        lambda: gradtx.trace(0.9, nesterov=True),
+        lambda: optax.trace(0.9, nesterov=True),
+        True,
+    ),
+    "ema": (lambda: gradtx.ema(0.8), lambda: optax.ema(0.8), True),
+    "ema_biased": (
+        lambda: gradtx.ema(0.8, debias=False),
+        lambda: optax.ema(0.8, debias=False),
+        True,
+    ),
+    "scale_by_adam": (gradtx.scale_by_adam, optax.scale_by_adam, True),
+    "scale_by_adam_eps_root": (
+        lambda: gradtx.scale_by_adam(eps_root=1e-8),
+        lambda: optax.scale_by_adam(eps_root=1e-8),
+        True,
+    ),
+    "scale_by_rms": (gradtx.scale_by_rms, optax.scale_by_rms, True),
+    "scale_by_rms_debiased": (
+        lambda: gradtx.scale_by_rms(eps_in_sqrt=False, bias_correction=True),
+        lambda: optax.scale_by_rms(eps_in_sqrt=False, bias_correction=True),
+        True,
+    ),
+    "scale_by_stddev": (gradtx.scale_by_stddev, optax.scale_by_stddev, True),
+    "scale_by_rss": (
+        lambda: gradtx.scale_by_rss(0.1, 1e-7, eps_in_sqrt=True),
+        lambda: optax.scale_by_rss(0.1, 1e-7),
+        True,
+    ),
+    "scale_by_rss_paper": (gradtx.scale_by_rss, None, True),
+    "add_decayed_weights": (
+        lambda: gradtx.add_decayed_weights(0.1),
+        lambda: optax.add_decayed_weights(0.1),
+        True,
+    ),
+    "add_decayed_weights_schedule": (
+        lambda: gradtx.add_decayed_weights(LR_SCHEDULE),
+        lambda: optax.add_decayed_weights(LR_SCHEDULE),
+        True,
+    ),
+    # optimizers
+    "sgd": (lambda: gradtx.sgd(0.05), lambda: optax.sgd(0.05), True),
+    "sgd_schedule": (
+        lambda: gradtx.sgd(LR_SCHEDULE),
+        lambda: optax.sgd(LR_SCHEDULE),
+        True,
+    ),
+    "momentum": (
+        lambda: gradtx.sgd(LR_SCHEDULE, 0.9, momentum_after_lr=False),
+        lambda: optax.sgd(LR_SCHEDULE, 0.9),
+        True,
+    ),
+    "nesterov": (
+        lambda: gradtx.sgd(0.05, 0.9, nesterov=True, momentum_after_lr=False),
+        lambda: optax.sgd(0.05, 0.9, nesterov=True),
+        True,
+    ),
+    "momentum_paper": (lambda: gradtx.sgd(LR_SCHEDULE, 0.9), None, True),
+    "adagrad": (
+        lambda: gradtx.adagrad(
+            LR_SCHEDULE, initial_accumulator_value=0.1, eps=1e-7, eps_in_sqrt=True
+        ),
+        lambda: optax.adagrad(LR_SCHEDULE),
+        True,
+    ),
+    "adagrad_paper": (lambda: gradtx.adagrad(0.05), None, True),
+    "rmsprop": (lambda: gradtx.rmsprop(0.01), lambda: optax.rmsprop(0.01), True),
+    "rmsprop_centered_momentum": (
+        lambda: gradtx.rmsprop(LR_SCHEDULE, centered=True, momentum=0.9, nesterov=True),
+        lambda: optax.rmsprop(LR_SCHEDULE, centered=True, momentum=0.9, nesterov=True),
+        True,
+    ),
+    "rmsprop_pytorch": (
+        lambda: gradtx.rmsprop(
+            0.01, eps_in_sqrt=False, momentum=0.5, momentum_after_lr=False
+        ),
+        None,
+        True,
+    ),
+    "adam": (lambda: gradtx.adam(0.05), lambda: optax.adam(0.05), True),
+    "adam_schedule_nesterov": (
+        lambda: gradtx.adam(LR_SCHEDULE, nesterov=True),
+        lambda: optax.adam(LR_SCHEDULE, nesterov=True),
+        True,
+    ),
+    "adamw": (
+        lambda: gradtx.adamw(0.05, weight_decay=0.1),
+        lambda: optax.adamw(0.05, weight_decay=0.1),
+        True,
+    ),
+    "adamw_schedule_mask": (
+        lambda: gradtx.adamw(
+            LR_SCHEDULE,
+            weight_decay=LR_SCHEDULE,
+            mask=lambda p: {k: k != "bias" for k in p},
+        ),
+        lambda: optax.adamw(
+            LR_SCHEDULE,
+            weight_decay=LR_SCHEDULE,
+            mask=lambda p: {k: k != "bias" for k in p},
+        ),
+        True,
+    ),
+    "clip_adamw": (
+        lambda: gradtx.chain(
+            gradtx.clip_by_global_norm(1.0), gradtx.adamw(0.05, weight_decay=0.1)
+        ),
+        lambda: optax.chain(
+            optax.clip_by_global_norm(1.0), optax.adamw(0.05, weight_decay=0.1)
+        ),
+        True,
+    ),
+}
+
+OPTIMIZER_NAMES = frozenset(
+    n
+    for n in CASES
+    if n.split("_")[0]
+    in {"sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw", "clip"}
+    and n not in {"clip", "clip_by_global_norm"}
+)
+NAMES = sorted(CASES)
+PARITY_NAMES = sorted(n for n, (_, o, _) in CASES.items() if o is not None)
