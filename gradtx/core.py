@@ -164,7 +164,7 @@ def check_against_params(updates: Updates, params: Params | None) -> None:
 def _as_transform(t: Any, where: str) -> GradientTransformation:
     init, update = getattr(t, "init", None), getattr(t, "update", None)
     if callable(init) and callable(update):
-        return t  # type: ignore[no-any-return]
+        return t  # type: ignore[no-any-return,unused-ignore]
     hint = ""
     if callable(t):
         name = getattr(t, "__name__", repr(t))

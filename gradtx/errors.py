@@ -93,7 +93,7 @@ def check_tree_matches(
     """
     got_leaves, got_def = jax.tree.flatten(got)
     exp_leaves, exp_def = jax.tree.flatten(expected)
-    if got_def != exp_def:
+    if got_def != exp_def:  # type: ignore[operator]
         msg = _structure_message(got, expected, got_name, expected_name)
         raise TreeMismatchError(f"{msg} {hint}".strip())
     got_meta, exp_meta = _leaves_meta(got_leaves), _leaves_meta(exp_leaves)

@@ -100,7 +100,7 @@ def trace(
 class EmaState(NamedTuple):
     """State of :func:`ema`."""
 
-    count: jax.Array  # int32[], steps taken so far (saturating)
+    count: jax.Array  # type: ignore[assignment]  # int32[], steps so far (saturating)
     ema: Any  # like params (dtype: accumulator_dtype or the param's)
 
 

@@ -57,7 +57,7 @@ def _moment1(g: jax.Array, mu: jax.Array, decay: Any) -> jax.Array:
 class ScaleByAdamState(NamedTuple):
     """State of :func:`scale_by_adam`."""
 
-    count: jax.Array  # int32[], steps taken so far (saturating)
+    count: jax.Array  # type: ignore[assignment]  # int32[], steps so far (saturating)
     mu: Any  # like params (dtype: mu_dtype or the param's), first moment
     nu: Any  # like params (the param's real dtype), second moment of |g|
 
@@ -153,7 +153,7 @@ def scale_by_adam(
 class ScaleByRmsState(NamedTuple):
     """State of :func:`scale_by_rms`."""
 
-    count: jax.Array  # int32[], steps taken so far (saturating)
+    count: jax.Array  # type: ignore[assignment]  # int32[], steps so far (saturating)
     nu: Any  # like params (the param's real dtype), EMA of |g|^2
 
 
@@ -237,7 +237,7 @@ def scale_by_rms(
 class ScaleByStddevState(NamedTuple):
     """State of :func:`scale_by_stddev`."""
 
-    count: jax.Array  # int32[], steps taken so far (saturating)
+    count: jax.Array  # type: ignore[assignment]  # int32[], steps so far (saturating)
     mu: Any  # like params (the param's dtype), EMA of g
     nu: Any  # like params (the param's real dtype), EMA of |g|^2
 

@@ -72,7 +72,7 @@ def _sum_of_squares(tree: Any) -> jax.Array:
         jnp.result_type(*(real_dtype(jnp.result_type(x)) for x in leaves)),
         jnp.float32,
     )
-    return sum(  # type: ignore[return-value]
+    return sum(  # type: ignore[return-value,unused-ignore]
         (jnp.sum(abs_sq(x.astype(jnp.promote_types(x.dtype, acc)))) for x in leaves),
         start=jnp.zeros([], acc),
     )

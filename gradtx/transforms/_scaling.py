@@ -66,7 +66,7 @@ def scale(step_size: Any) -> GradientTransformation:
 class ScaleByScheduleState(NamedTuple):
     """State of :func:`scale_by_schedule`."""
 
-    count: jax.Array  # int32[], steps taken so far (saturating)
+    count: jax.Array  # type: ignore[assignment]  # int32[], steps so far (saturating)
 
 
 def scale_by_schedule(step_size_fn: Schedule) -> GradientTransformation:

@@ -31,7 +31,7 @@ _NO_PARAMS = (
 class AddDecayedWeightsState(NamedTuple):
     """State of :func:`add_decayed_weights` with a scheduled weight decay."""
 
-    count: jax.Array  # int32[], steps taken so far (saturating)
+    count: jax.Array  # type: ignore[assignment]  # int32[], steps so far (saturating)
 
 
 def add_decayed_weights(

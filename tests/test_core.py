@@ -1,0 +1,163 @@
+"""chain, named_chain, identity, stateless, apply_updates; optax and flax interop."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+import gradtx
+
+F32 = jnp.float32
+
+
+def _params() -> dict:
+    return {
+        "w": jnp.asarray([[1.0, -2.0], [0.5, 3.0]], F32),
+        "b": jnp.asarray([0.1, -0.1], F32),
+    }
+
+
+def _grads(i: int) -> dict:
+    rng = np.random.default_rng(i)
+    return {k: jnp.asarray(rng.normal(size=v.shape), F32) for k, v in _params().items()}
+
+
+def test_chain_applies_in_order_and_matches_manual_composition() -> None:
+    a, b = gradtx.clip_by_global_norm(0.5), gradtx.scale_by_adam()
+    tx = gradtx.chain(a, b)
+    p = _params()
+    state = tx.init(p)
+    sa, sb = a.init(p), b.init(p)
+    for i in range(3):
+        u, state = tx.update(_grads(i), state, p)
+        ua, sa = a.update(_grads(i), sa, p)
+        ub, sb = b.update(ua, sb, p)
+        for x, y in zip(jax.tree.leaves(u), jax.tree.leaves(ub), strict=True):
+            np.testing.assert_array_equal(x, y)
+    assert isinstance(state, tuple) and len(state) == 2
+
+
+def test_named_chain_state_is_addressable_and_equals_chain() -> None:
+    tx = gradtx.named_chain(
+        ("clip", gradtx.clip_by_global_norm(0.5)), ("adam", gradtx.adam(0.1))
+    )
+    ref = gradtx.chain(gradtx.clip_by_global_norm(0.5), gradtx.adam(0.1))
+    p = _params()
+    s, r = tx.init(p), ref.init(p)
+    u, s = tx.update(_grads(0), s, p)
+    v, r = ref.update(_grads(0), r, p)
+    for x, y in zip(jax.tree.leaves(u), jax.tree.leaves(v), strict=True):
+        np.testing.assert_array_equal(x, y)
+    assert int(s["adam"][0].count) == 1
+    assert set(s) == {"clip", "adam"}
+
+
+def test_identity_and_stateless() -> None:
+    p = _params()
+    g = _grads(0)
+    u, _ = gradtx.identity().update(g, gradtx.identity().init(p), p)
+    assert u is g
+    double = gradtx.stateless(lambda u, p: jax.tree.map(lambda x, y: 2 * x + y, u, p))
+    u, s = double.update(g, double.init(p), p)
+    assert s == gradtx.EmptyState()
+    np.testing.assert_allclose(u["w"], 2 * g["w"] + p["w"])
+
+
+def test_apply_updates_keeps_param_dtypes() -> None:
+    params = {"h": jnp.ones(3, jnp.bfloat16), "f": jnp.ones(3, F32), "d": jnp.ones(3)}
+    updates = jax.tree.map(lambda x: jnp.full(x.shape, 0.25, F32), params)
+    new = gradtx.apply_updates(params, updates)
+    for k in params:
+        assert new[k].dtype == params[k].dtype
+        np.testing.assert_allclose(np.asarray(new[k], np.float64), 1.25)
+
+
+def test_extra_args_reach_transforms_that_take_them() -> None:
+    seen = {}
+
+    def update(updates, state, params=None, **extra):
+        seen.update(extra)
+        return updates, state
+
+    spy = gradtx.GradientTransformation(lambda p: gradtx.EmptyState(), update)
+    # optax's plain transformations take no extra args: chain must not pass them.
+    tx = gradtx.chain(optax.scale(1.0), spy, gradtx.adam(0.1))
+    p = _params()
+    tx.update(_grads(0), tx.init(p), p, loss=jnp.float32(3.0))
+    assert float(seen["loss"]) == 3.0
+
+
+def test_gradtx_inside_optax_chain_and_optax_inside_gradtx_chain() -> None:
+    p = _params()
+    mixed_a = optax.chain(gradtx.clip_by_global_norm(1.0), optax.adam(0.1))
+    mixed_b = gradtx.chain(optax.clip_by_global_norm(1.0), gradtx.adam(0.1))
+    pure = optax.chain(optax.clip_by_global_norm(1.0), optax.adam(0.1))
+    states = [t.init(p) for t in (mixed_a, mixed_b, pure)]
+    params = [p, p, p]
+    for i in range(20):
+        for j, t in enumerate((mixed_a, mixed_b, pure)):
+            u, states[j] = jax.jit(t.update)(_grads(i), states[j], params[j])
+            params[j] = optax.apply_updates(params[j], u)
+    for k in p:
+        np.testing.assert_allclose(params[0][k], params[2][k], atol=1e-6)
+        np.testing.assert_allclose(params[1][k], params[2][k], atol=1e-6)
+
+
+def test_flax_nnx_optimizer_with_a_gradtx_tx() -> None:
+    from flax import nnx
+
+    def train(tx: optax.GradientTransformation) -> jax.Array:
+        model = nnx.Linear(3, 2, rngs=nnx.Rngs(0))
+        opt = nnx.Optimizer(model, tx, wrt=nnx.Param)
+        x = jnp.asarray(np.random.default_rng(0).normal(size=(8, 3)), F32)
+        y = jnp.ones((8, 2), F32)
+
+        @nnx.jit
+        def step(model: nnx.Linear, opt: nnx.Optimizer) -> jax.Array:
+            loss, grads = nnx.value_and_grad(lambda m: jnp.mean((m(x) - y) ** 2))(model)
+            opt.update(model, grads)
+            return loss
+
+        losses = [step(model, opt) for _ in range(30)]
+        return jnp.stack(losses)
+
+    ours = train(gradtx.chain(gradtx.clip_by_global_norm(1.0), gradtx.adamw(0.05)))
+    theirs = train(optax.chain(optax.clip_by_global_norm(1.0), optax.adamw(0.05)))
+    np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
+    assert float(ours[-1]) < 0.2 * float(ours[0])
+
+
+def test_import_gradtx_does_not_import_flax_or_optax() -> None:
+    code = (
+        "import sys, gradtx; "
+        "print(sorted(m for m in ('flax', 'optax') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("start", [2**31 - 3, 2**31 - 1])
+def test_counters_saturate_instead_of_wrapping(start: int) -> None:
+    tx = gradtx.adam(gradtx.linear_schedule(0.1, 0.0, 10))
+    p = {"w": jnp.ones(2, F32)}
+    state = gradtx.tree_set(tx.init(p), count=start)
+    update = jax.jit(tx.update)
+    for _ in range(5):
+        u, state = update({"w": jnp.ones(2, F32)}, state, p)
+    counts = [
+        leaf
+        for path, leaf in jax.tree_util.tree_flatten_with_path(state)[0]
+        if "count" in jax.tree_util.keystr(path)
+    ]
+    assert len(counts) == 2
+    for c in counts:
+        assert c.dtype == jnp.int32 and int(c) == 2**31 - 1
+    assert all(bool(jnp.all(jnp.isfinite(x))) for x in jax.tree.leaves(u))

@@ -1,0 +1,29 @@
+"""The README's quick-start example runs and trains."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import pathlib
+import re
+
+README = pathlib.Path(__file__).resolve().parents[1] / "README.md"
+
+
+def test_quick_start_trains_to_a_small_loss() -> None:
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
+    assert blocks, "README has no python example"
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(blocks[0], "README.md", "exec"), {})
+    loss = float(out.getvalue().split()[-1])
+    # The initial loss is (0 - 2)^2 = 4; the least-squares optimum is 0.
+    assert loss < 1e-3
+
+
+def test_readme_commands_are_the_ci_commands() -> None:
+    text = README.read_text()
+    ci = (README.parent / ".ci" / "run").read_text()
+    assert 'python -m pip install -e ".[test]" && python -m pytest -n auto' in text
+    assert 'python -m pip install -e ".[test]"' in ci and "python -m pytest -n auto" in ci
+    assert "python -m pip install -e . && python examples/train_digits.py" in text
