@@ -25,5 +25,6 @@ def test_readme_commands_are_the_ci_commands() -> None:
     text = README.read_text()
     ci = (README.parent / ".ci" / "run").read_text()
     assert 'python -m pip install -e ".[test]" && python -m pytest -n auto' in text
-    assert 'python -m pip install -e ".[test]"' in ci and "python -m pytest -n auto" in ci
+    assert 'python -m pip install -e ".[test]"' in ci
+    assert "python -m pytest -n auto" in ci
     assert "python -m pip install -e . && python examples/train_digits.py" in text

@@ -261,7 +261,10 @@ def scale_by_stddev(
       initial_scale: :math:`v_0 \ge 0`.
       eps_in_sqrt: add :math:`\epsilon` inside the root (Graves, the default)
         or outside (PyTorch).
-      bias_correction: divide both EMAs by :math:`1-\rho^t`.
+      bias_correction: divide both EMAs by :math:`1-\rho^t`. Note that the
+        first step's debiased variance is then exactly 0, so that step is
+        :math:`u/\sqrt{\epsilon}` (or :math:`u/\epsilon`): pair it with a
+        warmup or a larger ``eps``.
 
     Returns:
       A :class:`~gradtx.GradientTransformation` with state
@@ -308,7 +311,10 @@ def scale_by_stddev(
         def direction(g: jax.Array, m: jax.Array, v: jax.Array) -> jax.Array:
             if bc is not None:
                 m, v = m / bc.astype(m.dtype), v / bc.astype(v.dtype)
-            return _rms_scale(g, v - abs_sq(m), eps, eps_in_sqrt)
+            # The variance estimate is >= 0 in exact arithmetic; rounding can
+            # make it slightly negative (and with bias correction the first
+            # step's estimate is exactly 0), so clamp it: no NaN from sqrt.
+            return _rms_scale(g, jnp.maximum(v - abs_sq(m), 0), eps, eps_in_sqrt)
 
         out = jax.tree.map(direction, updates, mu, nu)
         mu = jax.tree.map(lambda m, old: m.astype(old.dtype), mu, state.mu)
