@@ -1,0 +1,49 @@
+"""Clipping: properties that hold for every input (checked with hypothesis)."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import gradtx
+
+_floats = st.floats(-1e3, 1e3, allow_nan=False, width=32)
+_arrays = hnp.arrays(
+    np.float32, hnp.array_shapes(max_dims=2, max_side=5), elements=_floats
+)
+
+_clip_norm = jax.jit(
+    lambda g, c: gradtx.clip_by_global_norm(c).update(g, gradtx.EmptyState())[0]
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(_arrays, min_size=1, max_size=3), st.floats(1e-3, 1e3))
+def test_clip_by_global_norm_bounds_the_norm_and_keeps_the_direction(
+    leaves: list[np.ndarray], max_norm: float
+) -> None:
+    tree = {str(i): jnp.asarray(x) for i, x in enumerate(leaves)}
+    out = _clip_norm(tree, max_norm)
+    flat_in = np.concatenate([np.ravel(x).astype(np.float64) for x in leaves])
+    flat_out = np.concatenate([np.ravel(out[str(i)]) for i in range(len(leaves))])
+    norm_in = np.linalg.norm(flat_in)
+    # Reference: NumPy in float64, from the definition min(1, c / |g|) * g.
+    expected = flat_in * min(1.0, max_norm / norm_in) if norm_in > 0 else flat_in
+    np.testing.assert_allclose(
+        flat_out, expected, rtol=1e-5, atol=1e-6 * max(norm_in, 1)
+    )
+    assert np.linalg.norm(flat_out) <= max_norm * (1 + 1e-5) or norm_in <= max_norm
+
+
+@settings(max_examples=60, deadline=None)
+@given(_arrays, st.floats(1e-3, 1e3))
+def test_clip_is_elementwise_clamping(x: np.ndarray, delta: float) -> None:
+    tx = gradtx.clip(delta)
+    out, _ = tx.update(jnp.asarray(x), gradtx.EmptyState())
+    np.testing.assert_allclose(
+        out, np.clip(x, np.float32(-delta), np.float32(delta)), rtol=1e-6
+    )
