@@ -44,6 +44,17 @@ def _check_eps(name: str, value: Any) -> None:
     _checks.check_number(name, value, low=0.0)
 
 
+def _check_rms_args(
+    decay: Any, eps: Any, initial_scale: Any, eps_in_sqrt: Any, bias_correction: Any
+) -> None:
+    """The argument checks shared by scale_by_rms and scale_by_stddev."""
+    _check_decay("decay", decay)
+    _check_eps("eps", eps)
+    _check_eps("initial_scale", initial_scale)
+    _checks.check_bool("eps_in_sqrt", eps_in_sqrt)
+    _checks.check_bool("bias_correction", bias_correction)
+
+
 def _moment2(g: jax.Array, nu: jax.Array, decay: Any) -> jax.Array:
     """EMA of :math:`|g|^2` in at least float32, in optax's order of operations."""
     return (1 - decay) * abs_sq(up(g)) + decay * up(nu)
@@ -199,11 +210,7 @@ def scale_by_rms(
       >>> tx.update(jnp.array([2.0]), tx.init(jnp.zeros(1)))[0]  # 2 / sqrt(0.25 * 4)
       Array([2.], dtype=float32)
     """
-    _check_decay("decay", decay)
-    _check_eps("eps", eps)
-    _check_eps("initial_scale", initial_scale)
-    _checks.check_bool("eps_in_sqrt", eps_in_sqrt)
-    _checks.check_bool("bias_correction", bias_correction)
+    _check_rms_args(decay, eps, initial_scale, eps_in_sqrt, bias_correction)
     debias = bias_correction
 
     def init(params: Params) -> ScaleByRmsState:
@@ -279,11 +286,7 @@ def scale_by_stddev(
       >>> tx.update(jnp.array([2.0]), tx.init(jnp.zeros(1)))[0]  # 2 / sqrt(2 - 1)
       Array([2.], dtype=float32)
     """
-    _check_decay("decay", decay)
-    _check_eps("eps", eps)
-    _check_eps("initial_scale", initial_scale)
-    _checks.check_bool("eps_in_sqrt", eps_in_sqrt)
-    _checks.check_bool("bias_correction", bias_correction)
+    _check_rms_args(decay, eps, initial_scale, eps_in_sqrt, bias_correction)
     debias = bias_correction
 
     def init(params: Params) -> ScaleByStddevState:
