@@ -42,6 +42,7 @@ from gradtx.schedules import (
 )
 from gradtx.state import tree_get as tree_get
 from gradtx.state import tree_set as tree_set
+from gradtx.step import make_step as make_step
 from gradtx.transforms import AddDecayedWeightsState as AddDecayedWeightsState
 from gradtx.transforms import EmaState as EmaState
 from gradtx.transforms import ScaleByAdamState as ScaleByAdamState
@@ -105,6 +106,7 @@ __all__ = [
     "join_schedules",
     "l2_penalty",
     "linear_schedule",
+    "make_step",
     "masked",
     "named_chain",
     "piecewise_constant_schedule",
