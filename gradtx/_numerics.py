@@ -53,11 +53,6 @@ def full_like(tree: Any, value: Any, dtype: Any = None, *, real: bool = False) -
     return jax.tree.map(leaf, tree)
 
 
-def cast_like(tree: Any, like: Any) -> Any:
-    """Casts each leaf of ``tree`` to the dtype of the matching leaf of ``like``."""
-    return jax.tree.map(lambda x, y: x.astype(jnp.result_type(y)), tree, like)
-
-
 def bias_correction(decay: Any, count: jax.Array) -> jax.Array:
     """``1 - decay**count``, computed once per step in the default float dtype.
 
