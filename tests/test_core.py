@@ -161,3 +161,24 @@ def test_counters_saturate_instead_of_wrapping(start: int) -> None:
     for c in counts:
         assert c.dtype == jnp.int32 and int(c) == 2**31 - 1
     assert all(bool(jnp.all(jnp.isfinite(x))) for x in jax.tree.leaves(u))
+
+
+def test_flax_nnx_optimizer_with_named_chain_and_a_mask_function() -> None:
+    from flax import nnx
+
+    model = nnx.Linear(3, 2, rngs=nnx.Rngs(0))
+    model.bias[...] = jnp.ones(2, F32)
+    kernel0 = model.kernel[...]
+    matrices = lambda p: jax.tree.map(lambda x: x.ndim > 1, p)  # noqa: E731
+    tx = gradtx.named_chain(
+        ("decay", gradtx.add_decayed_weights(0.5, mask=matrices)),
+        ("sgd", gradtx.sgd(gradtx.constant_schedule(1.0))),
+    )
+    opt = nnx.Optimizer(model, tx, wrt=nnx.Param)
+    zeros = jax.tree.map(jnp.zeros_like, nnx.state(model, nnx.Param))
+    opt.update(model, zeros)
+    # Zero gradients: only the decay moves params, theta - 1.0 * 0.5 * theta,
+    # and only where the mask (on nnx.State paths) selects: the kernel.
+    np.testing.assert_allclose(model.kernel[...], 0.5 * kernel0, rtol=1e-6)
+    np.testing.assert_allclose(model.bias[...], 1.0)
+    assert int(gradtx.tree_get(nnx.as_pure(opt.opt_state), "sgd/count")) == 1
