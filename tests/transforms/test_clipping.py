@@ -63,3 +63,33 @@ def test_updates_within_the_norm_pass_bit_for_bit(
     scaled = np.where(np.abs(scaled) < tiny, np.float32(0), scaled)
     out = _clip_norm({"0": jnp.asarray(scaled)}, max_norm)["0"]
     np.testing.assert_array_equal(out, scaled)
+
+
+def _entry_ops(fn: object, tree: dict[str, jax.Array]) -> list[str]:
+    """The kernels of the compiled entry computation: not parameters or bitcasts."""
+    text = jax.jit(fn).lower(tree).compile().as_text()  # type: ignore[arg-type]
+    entry = text[text.index("ENTRY") :].splitlines()[1:]
+    return [
+        line
+        for line in entry
+        if "=" in line and not any(op in line for op in (" parameter(", " bitcast("))
+    ]
+
+
+def test_global_norm_of_small_leaves_compiles_to_a_fixed_number_of_kernels() -> None:
+    # Compile time grows with the kernels XLA must plan: the norm of many small
+    # leaves must not cost one reduction per leaf (nor one scalar add each,
+    # which XLA fuses into one ever-growing kernel, quadratic to compile).
+    def tree(n: int) -> dict[str, jax.Array]:
+        small = {f"s{i:03d}": jnp.full((3, 4), 0.5, jnp.float32) for i in range(n)}
+        return {**small, "big": jnp.ones((100, 100), jnp.float32)}
+
+    few, many = (
+        _entry_ops(gradtx.global_norm, tree(10)),
+        _entry_ops(gradtx.global_norm, tree(60)),
+    )
+    assert len(many) == len(few), many
+    # The value: sqrt(n * 12 * 0.25 + 10_000), computed by hand.
+    np.testing.assert_allclose(
+        gradtx.global_norm(tree(60)), np.sqrt(60 * 12 * 0.25 + 10_000), rtol=1e-6
+    )
