@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import jax
@@ -76,3 +77,35 @@ def compute_dtype(dtype: Any) -> Any:
 def up(x: jax.Array) -> jax.Array:
     """``x`` cast to :func:`compute_dtype` of its dtype (a no-op for float32)."""
     return x.astype(compute_dtype(jnp.result_type(x)))
+
+
+def leafwise(
+    fn: Callable[..., Any], *trees: Any, scalars: tuple[Any, ...] = (), outputs: int = 0
+) -> Any:
+    """``fn(*leaves, *scalars)`` for each leaf position of ``trees``.
+
+    Returns one tree like ``trees[0]``, or, with ``outputs=k``, a tuple of ``k``
+    trees from an ``fn`` that returns a ``k``-tuple. The trees must have the
+    structure of ``trees[0]`` (checked by the caller).
+
+    Under ``jax.jit``, ``fn`` runs as a nested ``jax.jit``: leaves of the same
+    shape and dtype then share one trace and one lowering, which makes trace +
+    lower of a step over thousands of leaves several times faster. XLA inlines
+    the calls, so the compiled program is the same. ``fn`` must take every
+    traced value it needs as an argument (``scalars``), not from a closure.
+    Eagerly, ``fn`` is called directly: a nested jit would compile on every
+    call.
+    """
+    leaves, treedef = jax.tree.flatten(trees[0])
+    rest = [treedef.flatten_up_to(t) for t in trees[1:]]  # type: ignore[attr-defined]
+    columns = [leaves, *rest]
+    traced = any(isinstance(x, jax.core.Tracer) for x in leaves)
+    f = jax.jit(fn) if traced else fn
+    results = [f(*xs, *scalars) for xs in zip(*columns, strict=True)]
+    if not outputs:
+        return jax.tree.unflatten(treedef, results)
+    if not results:
+        return tuple(jax.tree.unflatten(treedef, []) for _ in range(outputs))
+    return tuple(
+        jax.tree.unflatten(treedef, list(c)) for c in zip(*results, strict=True)
+    )

@@ -18,6 +18,7 @@ from typing import Any, NamedTuple, Protocol
 import jax
 import jax.numpy as jnp
 
+from gradtx import _numerics
 from gradtx.errors import check_params, check_tree_matches
 
 __all__ = [
@@ -343,6 +344,8 @@ def apply_updates(params: Params, updates: Updates) -> Params:
         dtypes="ignore",
         hint="apply_updates adds each update to the param at the same path.",
     )
-    return jax.tree.map(
-        lambda p, u: jnp.asarray(p + u).astype(jnp.result_type(p)), params, updates
-    )
+    return _numerics.leafwise(_add_leaf, params, updates)
+
+
+def _add_leaf(p: jax.Array, u: jax.Array) -> jax.Array:
+    return jnp.asarray(p + u).astype(jnp.result_type(p))

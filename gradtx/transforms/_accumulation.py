@@ -9,6 +9,7 @@ import jax
 from gradtx import _checks
 from gradtx._numerics import (
     bias_correction,
+    leafwise,
     safe_increment,
     up,
     zero_count,
@@ -80,18 +81,13 @@ def trace(
             dtypes="kind" if accumulator_dtype is not None else "exact",
         )
 
-        # Kept in the wider of the update and accumulator dtypes until the end.
-        velocity = jax.tree.map(
-            lambda g, v: up(g) + decay * up(v), updates, state.trace
-        )
-        out = jax.tree.map(
-            lambda g, v: (up(g) + decay * v if nesterov else v).astype(g.dtype),
-            updates,
-            velocity,
-        )
-        new_trace = jax.tree.map(
-            lambda v, old: v.astype(old.dtype), velocity, state.trace
-        )
+        def leaf(g: jax.Array, old: jax.Array) -> tuple[jax.Array, jax.Array]:
+            # Kept in the wider of the update and accumulator dtypes until the end.
+            v = up(g) + decay * up(old)
+            out = (up(g) + decay * v if nesterov else v).astype(g.dtype)
+            return out, v.astype(old.dtype)
+
+        out, new_trace = leafwise(leaf, updates, state.trace, outputs=2)
         return out, TraceState(trace=new_trace)
 
     return GradientTransformation(init, update)
@@ -153,15 +149,15 @@ def ema(
         )
         count = safe_increment(state.count)
         bc = bias_correction(decay, count) if debias else None
-        new_ema = jax.tree.map(
-            lambda g, m: (1 - decay) * up(g) + decay * up(m), updates, state.ema
-        )
-        out = jax.tree.map(
-            lambda g, m: (m if bc is None else m / bc.astype(m.dtype)).astype(g.dtype),
-            updates,
-            new_ema,
-        )
-        new_ema = jax.tree.map(lambda m, old: m.astype(old.dtype), new_ema, state.ema)
+
+        def leaf(
+            g: jax.Array, old: jax.Array, bc: jax.Array | None
+        ) -> tuple[jax.Array, jax.Array]:
+            m = (1 - decay) * up(g) + decay * up(old)
+            out = (m if bc is None else m / bc.astype(m.dtype)).astype(g.dtype)
+            return out, m.astype(old.dtype)
+
+        out, new_ema = leafwise(leaf, updates, state.ema, scalars=(bc,), outputs=2)
         return out, EmaState(count=count, ema=new_ema)
 
     return GradientTransformation(init, update)

@@ -140,10 +140,17 @@ def scale_by_adam(
         bc1_next = (
             _numerics.bias_correction(b1, safe_increment(count)) if nesterov else None
         )
-        mu = jax.tree.map(lambda g, m: _moment1(g, m, b1), updates, state.mu)
-        nu = jax.tree.map(lambda g, v: _moment2(g, v, b2), updates, state.nu)
 
-        def direction(g: jax.Array, m: jax.Array, v: jax.Array) -> jax.Array:
+        def leaf(
+            g: jax.Array,
+            m_old: jax.Array,
+            v_old: jax.Array,
+            bc1: jax.Array,
+            bc2: jax.Array,
+            bc1_next: jax.Array | None,
+        ) -> tuple[jax.Array, jax.Array, jax.Array]:
+            m = _moment1(g, m_old, b1)
+            v = _moment2(g, v_old, b2)
             if bc1_next is None:
                 m_hat = m / bc1.astype(m.dtype)
             else:  # Dozat 2016: b1 * m_t / (1 - b1^{t+1}) + (1 - b1) g / (1 - b1^t)
@@ -151,11 +158,12 @@ def scale_by_adam(
                     up(g) / bc1.astype(m.dtype)
                 )
             v_hat = v / bc2.astype(v.dtype)
-            return (m_hat / (jnp.sqrt(v_hat + eps_root) + eps)).astype(g.dtype)
+            out = (m_hat / (jnp.sqrt(v_hat + eps_root) + eps)).astype(g.dtype)
+            return out, m.astype(m_old.dtype), v.astype(v_old.dtype)
 
-        out = jax.tree.map(direction, updates, mu, nu)
-        mu = jax.tree.map(lambda m, old: m.astype(old.dtype), mu, state.mu)
-        nu = jax.tree.map(lambda v, old: v.astype(old.dtype), nu, state.nu)
+        out, mu, nu = _numerics.leafwise(
+            leaf, updates, state.mu, state.nu, scalars=(bc1, bc2, bc1_next), outputs=3
+        )
         return out, ScaleByAdamState(count=count, mu=mu, nu=nu)
 
     return GradientTransformation(init, update)

@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 
 from gradtx import _checks
-from gradtx._numerics import abs_sq, real_dtype
+from gradtx._numerics import abs_sq, leafwise, real_dtype
 from gradtx.core import (
     EmptyState,
     GradientTransformation,
@@ -170,8 +170,10 @@ def clip_by_global_norm(max_norm: Any) -> GradientTransformation:
         #   jnp.where on the norm made compile time grow like n^2.5).
         norm = jax.lax.optimization_barrier(jnp.sqrt(jnp.maximum(sq, c * c)))
         factor = c / norm
-        return jax.tree.map(
-            lambda g: g * factor.astype(real_dtype(g.dtype)), updates
-        ), state
+        return leafwise(_scale_leaf, updates, scalars=(factor,)), state
 
     return GradientTransformation(_init_empty, update)
+
+
+def _scale_leaf(g: jax.Array, factor: jax.Array) -> jax.Array:
+    return g * factor.astype(real_dtype(g.dtype))

@@ -7,7 +7,7 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from gradtx import _checks
+from gradtx import _checks, _numerics
 from gradtx._numerics import safe_increment, zero_count
 from gradtx.core import (
     EmptyState,
@@ -30,7 +30,7 @@ __all__ = [
 ]
 
 
-def _mul(factor: Any, g: jax.Array) -> jax.Array:
+def _mul(g: jax.Array, factor: Any) -> jax.Array:
     return jnp.asarray(factor, dtype=g.dtype) * g
 
 
@@ -58,7 +58,7 @@ def scale(step_size: Any) -> GradientTransformation:
         updates: Updates, state: EmptyState, params: Params | None = None, **_: Any
     ) -> tuple[Updates, EmptyState]:
         check_against_params(updates, params)
-        return jax.tree.map(lambda g: _mul(step_size, g), updates), state
+        return _numerics.leafwise(_mul, updates, scalars=(step_size,)), state
 
     return GradientTransformation(_init_empty, update)
 
@@ -112,7 +112,7 @@ def scale_by_schedule(step_size_fn: Schedule) -> GradientTransformation:
     ) -> tuple[Updates, OptState]:
         check_against_params(updates, params)
         step_size = step_size_fn(state.count)
-        updates = jax.tree.map(lambda g: _mul(step_size, g), updates)
+        updates = _numerics.leafwise(_mul, updates, scalars=(step_size,))
         return updates, ScaleByScheduleState(count=safe_increment(state.count))
 
     return GradientTransformation(init, update)

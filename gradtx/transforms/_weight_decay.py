@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 
 from gradtx import _checks
-from gradtx._numerics import safe_increment, zero_count
+from gradtx._numerics import leafwise, safe_increment, zero_count
 from gradtx.combinators._masking import Mask, _resolve, _select, masked
 from gradtx.core import (
     EmptyState,
@@ -96,15 +96,15 @@ def add_decayed_weights(
             state = AddDecayedWeightsState(count=safe_increment(state.count))
         else:
             wd = weight_decay
-        updates = jax.tree.map(
-            lambda g, p: (g + jnp.asarray(wd, p.dtype) * p).astype(g.dtype),
-            updates,
-            params,
-        )
+        updates = leafwise(_decay_leaf, updates, params, scalars=(wd,))
         return updates, state
 
     tx = GradientTransformation(init, update)
     return tx if mask is None else masked(tx, mask)
+
+
+def _decay_leaf(g: jax.Array, p: jax.Array, wd: Any) -> jax.Array:
+    return (g + jnp.asarray(wd, p.dtype) * p).astype(g.dtype)
 
 
 def l2_penalty(params: Params, mask: Mask | None = None) -> jax.Array:
