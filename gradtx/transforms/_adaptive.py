@@ -235,15 +235,15 @@ def scale_by_rms(
         )
         count = safe_increment(state.count)
         bc = _numerics.bias_correction(decay, count) if debias else None
-        nu = jax.tree.map(lambda g, v: _moment2(g, v, decay), updates, state.nu)
-        out = jax.tree.map(
-            lambda g, v: _rms_scale(
-                g, v if bc is None else v / bc.astype(v.dtype), eps, eps_in_sqrt
-            ),
-            updates,
-            nu,
-        )
-        nu = jax.tree.map(lambda v, old: v.astype(old.dtype), nu, state.nu)
+
+        def leaf(
+            g: jax.Array, old: jax.Array, bc: jax.Array | None
+        ) -> tuple[jax.Array, jax.Array]:
+            v = _moment2(g, old, decay)
+            v_hat = v if bc is None else v / bc.astype(v.dtype)
+            return _rms_scale(g, v_hat, eps, eps_in_sqrt), v.astype(old.dtype)
+
+        out, nu = _numerics.leafwise(leaf, updates, state.nu, scalars=(bc,), outputs=2)
         return out, ScaleByRmsState(count=count, nu=nu)
 
     return GradientTransformation(init, update)
@@ -316,20 +316,24 @@ def scale_by_stddev(
         )
         count = safe_increment(state.count)
         bc = _numerics.bias_correction(decay, count) if debias else None
-        mu = jax.tree.map(lambda g, m: _moment1(g, m, decay), updates, state.mu)
-        nu = jax.tree.map(lambda g, v: _moment2(g, v, decay), updates, state.nu)
 
-        def direction(g: jax.Array, m: jax.Array, v: jax.Array) -> jax.Array:
+        def leaf(
+            g: jax.Array, m_old: jax.Array, v_old: jax.Array, bc: jax.Array | None
+        ) -> tuple[jax.Array, jax.Array, jax.Array]:
+            m = m_hat = _moment1(g, m_old, decay)
+            v = v_hat = _moment2(g, v_old, decay)
             if bc is not None:
-                m, v = m / bc.astype(m.dtype), v / bc.astype(v.dtype)
+                m_hat, v_hat = m / bc.astype(m.dtype), v / bc.astype(v.dtype)
             # The variance estimate is >= 0 in exact arithmetic; rounding can
             # make it slightly negative (and with bias correction the first
             # step's estimate is exactly 0), so clamp it: no NaN from sqrt.
-            return _rms_scale(g, jnp.maximum(v - abs_sq(m), 0), eps, eps_in_sqrt)
+            var = jnp.maximum(v_hat - abs_sq(m_hat), 0)
+            out = _rms_scale(g, var, eps, eps_in_sqrt)
+            return out, m.astype(m_old.dtype), v.astype(v_old.dtype)
 
-        out = jax.tree.map(direction, updates, mu, nu)
-        mu = jax.tree.map(lambda m, old: m.astype(old.dtype), mu, state.mu)
-        nu = jax.tree.map(lambda v, old: v.astype(old.dtype), nu, state.nu)
+        out, mu, nu = _numerics.leafwise(
+            leaf, updates, state.mu, state.nu, scalars=(bc,), outputs=3
+        )
         return out, ScaleByStddevState(count=count, mu=mu, nu=nu)
 
     return GradientTransformation(init, update)
@@ -394,22 +398,18 @@ def scale_by_rss(
             name="scale_by_rss state.sum_of_squares",
             dtypes="real",
         )
-        sos = jax.tree.map(
-            lambda g, s: abs_sq(up(g)) + up(s), updates, state.sum_of_squares
-        )
 
-        def direction(g: jax.Array, s: jax.Array) -> jax.Array:
+        def leaf(g: jax.Array, old: jax.Array) -> tuple[jax.Array, jax.Array]:
+            s = abs_sq(up(g)) + up(old)
             # A zero accumulator means every gradient so far was zero: the
             # update is 0. The safe denominator keeps gradients through this
             # where finite too.
             positive = s > 0
             scaled = _rms_scale(g, jnp.where(positive, s, 1), eps, eps_in_sqrt)
-            return jnp.where(positive, scaled, jnp.zeros_like(scaled))
+            out = jnp.where(positive, scaled, jnp.zeros_like(scaled))
+            return out, s.astype(old.dtype)
 
-        out = jax.tree.map(direction, updates, sos)
-        sos = jax.tree.map(
-            lambda s, old: s.astype(old.dtype), sos, state.sum_of_squares
-        )
+        out, sos = _numerics.leafwise(leaf, updates, state.sum_of_squares, outputs=2)
         return out, ScaleByRssState(sum_of_squares=sos)
 
     return GradientTransformation(init, update)
