@@ -7,8 +7,11 @@ the two libraries' transformations mix both ways.
 """
 
 from gradtx import schedules as schedules
+from gradtx.combinators import FlatState as FlatState
+from gradtx.combinators import Flattened as Flattened
 from gradtx.combinators import MaskedNode as MaskedNode
 from gradtx.combinators import MaskedState as MaskedState
+from gradtx.combinators import flatten as flatten
 from gradtx.combinators import masked as masked
 from gradtx.core import EmptyState as EmptyState
 from gradtx.core import GradientTransformation as GradientTransformation
@@ -72,6 +75,8 @@ __all__ = [
     "AddDecayedWeightsState",
     "EmaState",
     "EmptyState",
+    "FlatState",
+    "Flattened",
     "GradientTransformation",
     "MaskedNode",
     "MaskedState",
@@ -101,6 +106,7 @@ __all__ = [
     "cosine_decay_schedule",
     "ema",
     "exponential_decay",
+    "flatten",
     "global_norm",
     "identity",
     "join_schedules",
