@@ -92,16 +92,29 @@ def leafwise(
     shape and dtype then share one trace and one lowering, which makes trace +
     lower of a step over thousands of leaves several times faster. XLA inlines
     the calls, so the compiled program is the same. ``fn`` must take every
-    traced value it needs as an argument (``scalars``), not from a closure.
+    traced value it needs as an argument (``scalars``), not from a closure;
+    Python numbers in ``scalars`` stay constants.
     Eagerly, ``fn`` is called directly: a nested jit would compile on every
     call.
     """
     leaves, treedef = jax.tree.flatten(trees[0])
     rest = [treedef.flatten_up_to(t) for t in trees[1:]]  # type: ignore[attr-defined]
     columns = [leaves, *rest]
-    traced = any(isinstance(x, jax.core.Tracer) for x in leaves)
-    f = jax.jit(fn) if traced else fn
-    results = [f(*xs, *scalars) for xs in zip(*columns, strict=True)]
+    if any(isinstance(x, jax.core.Tracer) for x in leaves):
+        # Arrays are the nested jit's arguments; Python numbers and None stay
+        # constants of the trace, exactly as in the eager path.
+        dynamic = [s for s in scalars if isinstance(s, jax.Array)]
+
+        def with_scalars(*args: Any) -> Any:
+            given = iter(args[len(columns) :])
+            full = [next(given) if isinstance(s, jax.Array) else s for s in scalars]
+            return fn(*args[: len(columns)], *full)
+
+        with_scalars.__name__ = with_scalars.__qualname__ = fn.__name__  # jaxpr names
+        f = jax.jit(with_scalars)
+        results = [f(*xs, *dynamic) for xs in zip(*columns, strict=True)]
+    else:
+        results = [fn(*xs, *scalars) for xs in zip(*columns, strict=True)]
     if not outputs:
         return jax.tree.unflatten(treedef, results)
     if not results:
