@@ -205,6 +205,7 @@ class Row:
     """One optimizer on one tree; each triple is gradtx, optax, roofline."""
 
     times: tuple[float, ...]  # median step, s
+    ratios: tuple[float, float]  # gradtx/optax, gradtx/roofline: paired by round
     first_calls: tuple[float, ...]  # trace + compile + one step, s
     xla_passes: tuple[float, ...]  # XLA's "bytes accessed" / (4 bytes x floats)
     passes: int  # arrays an ideal step reads or writes: 3 + 2 x state arrays
@@ -219,6 +220,19 @@ def xla_bytes(r: Runner) -> float:
     if isinstance(cost, list):  # older jax: one dict per program
         cost = cost[0]
     return float(cost["bytes accessed"])
+
+
+def paired_ratio(a: list[float], b: list[float], repeats: int) -> float:
+    """Median over rounds of (a's median step / b's median step) in that round.
+
+    The machine's speed drifts (other jobs share the CPUs); a and b ran back
+    to back in each round, so their ratio within a round cancels most of it.
+    """
+    rounds = range(0, len(a), repeats)
+    return statistics.median(
+        statistics.median(a[i : i + repeats]) / statistics.median(b[i : i + repeats])
+        for i in rounds
+    )
 
 
 def time_case(
@@ -275,6 +289,10 @@ def time_case(
     floats = sum(int(np.prod(s)) for s in shapes)
     return Row(
         times=tuple(statistics.median(r.times) for r in runners),
+        ratios=(
+            paired_ratio(runners[0].times, runners[1].times, args.repeats),
+            paired_ratio(runners[0].times, runners[2].times, args.repeats),
+        ),
         first_calls=tuple(first_calls),
         xla_passes=tuple(xla_bytes(r) / (FLOAT_BYTES * floats) for r in runners),
         passes=passes,
@@ -511,8 +529,8 @@ def main(argv: list[str] | None = None) -> None:
             g, o, roof = (1e3 * t for t in r.times)
             xla = ", ".join(f"{x:.1f}" for x in r.xla_passes)
             print(
-                f"| {name} | {g:.3f} | {o:.3f} | {g / o:.2f} | {roof:.3f} "
-                f"| {g / roof:.2f} | {g / (1e3 * r.ideal):.2f} | {r.passes} "
+                f"| {name} | {g:.3f} | {o:.3f} | {r.ratios[0]:.2f} | {roof:.3f} "
+                f"| {r.ratios[1]:.2f} | {g / (1e3 * r.ideal):.2f} | {r.passes} "
                 f"| {xla} | {r.diff:.1e} |",
                 flush=True,
             )
