@@ -11,8 +11,15 @@ from gradtx.combinators import FlatState as FlatState
 from gradtx.combinators import Flattened as Flattened
 from gradtx.combinators import MaskedNode as MaskedNode
 from gradtx.combinators import MaskedState as MaskedState
+from gradtx.combinators import PartitionState as PartitionState
+from gradtx.combinators import decay_mask as decay_mask
 from gradtx.combinators import flatten as flatten
+from gradtx.combinators import freeze as freeze
 from gradtx.combinators import masked as masked
+from gradtx.combinators import multi_transform as multi_transform
+from gradtx.combinators import partition as partition
+from gradtx.combinators import selective_transform as selective_transform
+from gradtx.combinators import set_to_zero as set_to_zero
 from gradtx.core import EmptyState as EmptyState
 from gradtx.core import GradientTransformation as GradientTransformation
 from gradtx.core import OptState as OptState
@@ -82,6 +89,7 @@ __all__ = [
     "MaskedState",
     "OptState",
     "Params",
+    "PartitionState",
     "ScalarOrSchedule",
     "ScaleByAdamState",
     "ScaleByRmsState",
@@ -104,9 +112,11 @@ __all__ = [
     "clip_by_global_norm",
     "constant_schedule",
     "cosine_decay_schedule",
+    "decay_mask",
     "ema",
     "exponential_decay",
     "flatten",
+    "freeze",
     "global_norm",
     "identity",
     "join_schedules",
@@ -114,7 +124,9 @@ __all__ = [
     "linear_schedule",
     "make_step",
     "masked",
+    "multi_transform",
     "named_chain",
+    "partition",
     "piecewise_constant_schedule",
     "polynomial_schedule",
     "rmsprop",
@@ -126,6 +138,8 @@ __all__ = [
     "scale_by_schedule",
     "scale_by_stddev",
     "schedules",
+    "selective_transform",
+    "set_to_zero",
     "sgd",
     "stateless",
     "trace",

@@ -16,6 +16,15 @@ import gradtx
 
 LR_SCHEDULE = optax.cosine_decay_schedule(0.05, decay_steps=40, alpha=0.1)
 
+
+def _bias_mask(params: dict) -> dict:
+    return {k: k == "bias" for k in params}
+
+
+def _bias_labels(params: dict) -> dict:
+    return {k: "bias" if k == "bias" else "main" for k in params}
+
+
 # name -> (gradtx factory, optax factory or None, gradtx supports complex params)
 Factory = Callable[[], Any]
 
@@ -150,6 +159,37 @@ CASES: dict[str, tuple[Factory, Factory | None, bool]] = {
         lambda: optax.chain(
             optax.clip_by_global_norm(1.0), optax.adamw(0.05, weight_decay=0.1)
         ),
+        True,
+    ),
+    # combinators ("mask" in a name: its mask or labels index the params' keys)
+    "set_to_zero": (gradtx.set_to_zero, optax.set_to_zero, True),
+    "freeze_mask": (
+        lambda: gradtx.freeze(_bias_mask),
+        lambda: optax.freeze(_bias_mask),
+        True,
+    ),
+    "selective_transform_mask": (
+        lambda: gradtx.selective_transform(gradtx.adam(0.05), freeze_mask=_bias_mask),
+        # optax.selective_transform, with labels from a function (its own
+        # freeze_mask must be a tree).
+        lambda: optax.partition(
+            {"train": optax.adam(0.05), "freeze": optax.set_to_zero()},
+            lambda p: {k: "freeze" if k == "bias" else "train" for k in p},
+        ),
+        True,
+    ),
+    "partition_mask": (
+        lambda: gradtx.partition(
+            {"main": gradtx.adam(0.05), "bias": gradtx.sgd(0.1, 0.9)}, _bias_labels
+        ),
+        lambda: optax.partition(
+            {"main": optax.adam(0.05), "bias": optax.sgd(0.1, 0.9)}, _bias_labels
+        ),
+        True,
+    ),
+    "flatten_adamw": (
+        lambda: gradtx.flatten(gradtx.adamw(0.05, weight_decay=0.1), max_leaf_size=8),
+        lambda: optax.flatten(optax.adamw(0.05, weight_decay=0.1)),
         True,
     ),
 }

@@ -71,7 +71,7 @@ def test_matches_optax_over_many_steps(name: str, dtype: Any) -> None:
         np.testing.assert_allclose(ours[k], theirs[k], rtol=0, atol=1e-6, err_msg=k)
     # The run moved the params: parity is not the trivial "nothing happened".
     moved = max(float(jnp.max(jnp.abs(ours[k] - params[k]))) for k in SHAPES)
-    assert moved > 1e-3
+    assert moved > 1e-3 or name == "set_to_zero"
 
 
 def test_parity_test_can_fail() -> None:

@@ -3,8 +3,29 @@
 from gradtx.combinators._flatten import FlatState as FlatState
 from gradtx.combinators._flatten import Flattened as Flattened
 from gradtx.combinators._flatten import flatten as flatten
+from gradtx.combinators._freezing import freeze as freeze
+from gradtx.combinators._freezing import selective_transform as selective_transform
+from gradtx.combinators._freezing import set_to_zero as set_to_zero
 from gradtx.combinators._masking import MaskedNode as MaskedNode
 from gradtx.combinators._masking import MaskedState as MaskedState
 from gradtx.combinators._masking import masked as masked
+from gradtx.combinators._masks import decay_mask as decay_mask
+from gradtx.combinators._partition import PartitionState as PartitionState
+from gradtx.combinators._partition import multi_transform as multi_transform
+from gradtx.combinators._partition import partition as partition
 
-__all__ = ["FlatState", "Flattened", "MaskedNode", "MaskedState", "flatten", "masked"]
+__all__ = [
+    "FlatState",
+    "Flattened",
+    "MaskedNode",
+    "MaskedState",
+    "PartitionState",
+    "decay_mask",
+    "flatten",
+    "freeze",
+    "masked",
+    "multi_transform",
+    "partition",
+    "selective_transform",
+    "set_to_zero",
+]

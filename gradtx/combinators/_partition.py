@@ -1,0 +1,135 @@
+"""``partition``: a different transformation for each labelled group of leaves."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Mapping
+from typing import Any, NamedTuple
+
+import jax
+
+from gradtx.combinators._masking import MaskedState, masked
+from gradtx.core import (
+    GradientTransformation,
+    Params,
+    Updates,
+    _as_transform,
+)
+
+__all__ = ["PartitionState", "multi_transform", "partition"]
+
+Labels = Any | Callable[[Params], Any]
+
+
+class PartitionState(NamedTuple):
+    """State of :func:`partition`: one :class:`~gradtx.MaskedState` per label."""
+
+    inner_states: dict[Hashable, MaskedState]
+
+
+def _is_labels_fn(labels: Any) -> bool:
+    # As with masks: a plain function is called, a callable pytree is a tree.
+    return callable(labels) and jax.tree_util.treedef_is_leaf(
+        jax.tree.structure(labels)
+    )
+
+
+def _labels(param_labels: Labels, tree: Any, known: Mapping[Hashable, Any]) -> Any:
+    labels = param_labels(tree) if _is_labels_fn(param_labels) else param_labels
+    found = []
+    for path, label in jax.tree_util.tree_flatten_with_path(labels)[0]:
+        if label not in known:
+            raise ValueError(
+                f"param_labels{jax.tree_util.keystr(path)} is {label!r}, which has "
+                f"no transformation; the transforms are for {sorted(map(repr, known))}."
+                " Add a transformation for it (gradtx.set_to_zero() freezes it)."
+            )
+        found.append(label)
+    if unused := [k for k in known if k not in found]:
+        raise ValueError(
+            f"partition's transforms {unused!r} label no parameter; the labels "
+            f"in use are {sorted(set(map(repr, found)))}. Remove them or fix the "
+            "labels."
+        )
+    return labels
+
+
+def partition(
+    transforms: Mapping[Hashable, GradientTransformation], param_labels: Labels
+) -> GradientTransformation:
+    """Applies a different transformation to each labelled group of parameters.
+
+    ``param_labels`` gives every leaf (or, as a prefix tree, every subtree) a
+    label, and ``transforms`` maps each label to the transformation for the
+    leaves carrying it. Each transformation sees only its own leaves (as
+    :func:`~gradtx.masked` does) and keeps state only for them.
+
+    Unlike ``optax.partition``, a label with no transformation *and* a
+    transformation whose label no leaf carries are errors naming them: both
+    are usually typos that would otherwise train with the wrong settings.
+
+    Args:
+      transforms: label -> transformation.
+      param_labels: a pytree of labels with the structure of the params (or a
+        prefix of it), or a function ``params -> such a tree`` (called with
+        the updates in ``update``, as optax does). A plain function is called;
+        a callable pytree (an NNX module) is read as a tree of labels.
+
+    Returns:
+      A :class:`~gradtx.GradientTransformation` with state
+      :class:`PartitionState`.
+
+    Raises:
+      TypeError: a value of ``transforms`` is not a transformation.
+      ValueError: a label has no transformation, or a transformation has no
+        leaf.
+
+    Example:
+      >>> import gradtx, jax.numpy as jnp
+      >>> params = {"w": jnp.ones(2), "b": jnp.ones(2)}
+      >>> tx = gradtx.partition(
+      ...     {"weights": gradtx.sgd(0.1), "biases": gradtx.sgd(0.0)},
+      ...     {"w": "weights", "b": "biases"},
+      ... )
+      >>> updates, _ = tx.update(params, tx.init(params))
+      >>> updates["w"], updates["b"]
+      (Array([-0.1, -0.1], dtype=float32), Array([-0., -0.], dtype=float32))
+    """
+    if not isinstance(transforms, Mapping) or not transforms:
+        raise TypeError(
+            f"transforms is {transforms!r}; expected a non-empty mapping from "
+            "labels to transformations, e.g. {'decay': adamw(...), 'no_decay': "
+            "adam(...)}."
+        )
+    txs = {
+        label: _as_transform(tx, f"transforms[{label!r}]")
+        for label, tx in transforms.items()
+    }
+
+    def group_masks(tree: Any) -> dict[Hashable, Any]:
+        labels = _labels(param_labels, tree, txs)
+        return {k: jax.tree.map(lambda x, k=k: x == k, labels) for k in txs}
+
+    def init(params: Params) -> PartitionState:
+        masks = group_masks(params)
+        return PartitionState(
+            {k: masked(tx, masks[k]).init(params) for k, tx in txs.items()}
+        )
+
+    def update(
+        updates: Updates,
+        state: PartitionState,
+        params: Params | None = None,
+        **extra_args: Any,
+    ) -> tuple[Updates, PartitionState]:
+        masks = group_masks(updates)
+        new_states = {}
+        for k, tx in txs.items():
+            updates, new_states[k] = masked(tx, masks[k]).update(
+                updates, state.inner_states[k], params, **extra_args
+            )
+        return updates, PartitionState(new_states)
+
+    return GradientTransformation(init, update)
+
+
+multi_transform = partition

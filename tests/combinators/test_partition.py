@@ -1,0 +1,111 @@
+"""partition, freeze, selective_transform, set_to_zero: semantics and errors."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import gradtx
+
+PARAMS = {
+    "encoder": {"w": jnp.full((4, 3), 0.5), "b": jnp.full((3,), -1.0)},
+    "head": {"w": jnp.full((3, 2), 2.0), "b": jnp.zeros((2,))},
+}
+GRADS = jax.tree.map(lambda p: jnp.full_like(p, 0.25), PARAMS)
+
+
+def _labels(params: dict) -> dict:
+    return {
+        layer: {name: "bias" if name == "b" else "weight" for name in leaves}
+        for layer, leaves in params.items()
+    }
+
+
+def test_partition_applies_each_transformation_to_its_own_leaves() -> None:
+    tx = gradtx.partition(
+        {"weight": gradtx.sgd(0.1, momentum=0.5), "bias": gradtx.scale(3.0)}, _labels
+    )
+    updates, state = tx.update(GRADS, tx.init(PARAMS), PARAMS)
+    # By hand: the first momentum step is -0.1 * g on weights; 3 * g on biases.
+    np.testing.assert_allclose(updates["encoder"]["w"], -0.025)
+    np.testing.assert_allclose(updates["head"]["b"], 0.75)
+    # Each label's state covers only its leaves: no velocity for the biases.
+    velocity = gradtx.tree_get(state.inner_states["weight"], "trace")
+    assert velocity["encoder"]["b"] == gradtx.MaskedNode()
+    assert velocity["head"]["w"].shape == (3, 2)
+
+
+def test_partition_with_a_prefix_tree_of_labels() -> None:
+    tx = gradtx.multi_transform(
+        {"frozen": gradtx.set_to_zero(), "train": gradtx.sgd(1.0)},
+        {"encoder": "frozen", "head": "train"},
+    )
+    updates, _ = tx.update(GRADS, tx.init(PARAMS), PARAMS)
+    assert all(
+        float(jnp.abs(x).max()) == 0 for x in jax.tree.leaves(updates["encoder"])
+    )
+    np.testing.assert_allclose(updates["head"]["w"], -0.25)
+
+
+def test_a_label_without_a_transformation_names_its_path() -> None:
+    tx = gradtx.partition({"weight": gradtx.sgd(0.1)}, _labels)
+    with pytest.raises(ValueError, match=r"param_labels\['encoder'\]\['b'\] is 'bias'"):
+        tx.init(PARAMS)
+
+
+def test_a_transformation_without_a_label_is_named() -> None:
+    tx = gradtx.partition(
+        {"weight": gradtx.sgd(0.1), "bias": gradtx.sgd(0.1), "embed": gradtx.adam(1.0)},
+        _labels,
+    )
+    with pytest.raises(ValueError, match=r"\['embed'\] label no parameter"):
+        tx.init(PARAMS)
+
+
+def test_partition_rejects_bad_transforms() -> None:
+    with pytest.raises(TypeError, match="non-empty mapping"):
+        gradtx.partition({}, _labels)
+    with pytest.raises(TypeError, match=r"transforms\['weight'\].*Did you mean adam"):
+        gradtx.partition({"weight": gradtx.adam}, _labels)  # type: ignore[dict-item]
+
+
+def test_selective_transform_keeps_no_state_for_frozen_leaves() -> None:
+    freeze = {"encoder": True, "head": False}
+    tx = gradtx.selective_transform(gradtx.adam(0.1), freeze_mask=freeze)
+    state = tx.init(PARAMS)
+    # Adam's two moments over the head only (6 + 2 floats each) and a count.
+    head_floats = sum(x.size for x in jax.tree.leaves(PARAMS["head"]))
+    state_floats = sum(x.size for x in jax.tree.leaves(state))
+    assert state_floats == 2 * head_floats + 1
+    updates, _ = tx.update(GRADS, state, PARAMS)
+    assert all(
+        float(jnp.abs(x).max()) == 0 for x in jax.tree.leaves(updates["encoder"])
+    )
+    # Adam's first step is -lr * sign(g) (up to eps), on the head.
+    np.testing.assert_allclose(updates["head"]["w"], -0.1, rtol=1e-6)
+
+
+def test_freeze_zeroes_updates_but_a_preceding_optimizer_keeps_state() -> None:
+    tx = gradtx.chain(gradtx.adam(0.1), gradtx.freeze(lambda p: _frozen(p)))
+    state = tx.init(PARAMS)
+    updates, _ = tx.update(GRADS, state, PARAMS)
+    assert all(
+        float(jnp.abs(x).max()) == 0 for x in jax.tree.leaves(updates["encoder"])
+    )
+    np.testing.assert_allclose(updates["head"]["b"], -0.1, rtol=1e-6)
+    mu = gradtx.tree_get(state, "mu")
+    assert mu["encoder"]["w"].shape == (4, 3)  # documented: optax.freeze's semantics
+
+
+def _frozen(params: dict) -> dict:
+    return {layer: layer == "encoder" for layer in params}
+
+
+def test_set_to_zero_keeps_shapes_and_dtypes() -> None:
+    tree = {"a": jnp.ones((2, 3), jnp.bfloat16), "b": jnp.ones(4, jnp.complex64)}
+    out, _ = gradtx.set_to_zero().update(tree, gradtx.EmptyState())
+    for x, y in zip(jax.tree.leaves(out), jax.tree.leaves(tree), strict=True):
+        assert x.shape == y.shape and x.dtype == y.dtype
+        assert not np.any(np.asarray(x))
