@@ -7,11 +7,14 @@ the two libraries' transformations mix both ways.
 """
 
 from gradtx import schedules as schedules
+from gradtx.combinators import ApplyIfFiniteState as ApplyIfFiniteState
 from gradtx.combinators import FlatState as FlatState
 from gradtx.combinators import Flattened as Flattened
 from gradtx.combinators import MaskedNode as MaskedNode
 from gradtx.combinators import MaskedState as MaskedState
 from gradtx.combinators import PartitionState as PartitionState
+from gradtx.combinators import all_finite as all_finite
+from gradtx.combinators import apply_if_finite as apply_if_finite
 from gradtx.combinators import decay_mask as decay_mask
 from gradtx.combinators import flatten as flatten
 from gradtx.combinators import freeze as freeze
@@ -80,6 +83,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AddDecayedWeightsState",
+    "ApplyIfFiniteState",
     "EmaState",
     "EmptyState",
     "FlatState",
@@ -106,6 +110,8 @@ __all__ = [
     "adam",
     "adamw",
     "add_decayed_weights",
+    "all_finite",
+    "apply_if_finite",
     "apply_updates",
     "chain",
     "clip",

@@ -187,6 +187,11 @@ CASES: dict[str, tuple[Factory, Factory | None, bool]] = {
         ),
         True,
     ),
+    "apply_if_finite": (
+        lambda: gradtx.apply_if_finite(gradtx.adam(0.05), 2),
+        lambda: optax.apply_if_finite(optax.adam(0.05), 2),
+        True,
+    ),
     "flatten_adamw": (
         lambda: gradtx.flatten(gradtx.adamw(0.05, weight_decay=0.1), max_leaf_size=8),
         lambda: optax.flatten(optax.adamw(0.05, weight_decay=0.1)),

@@ -44,14 +44,22 @@ def _memory(step: Any, tx: Any) -> tuple[Any, int, int]:
 # (new velocity u + mu v, and the step u + mu * new velocity). XLA on CPU has no
 # multi-output loop fusion and will not compute the square root twice, so it
 # keeps u in one parameter-sized buffer (measured; 0 without Nesterov).
-PARAM_SIZED_TEMPORARIES = {"rmsprop_centered_momentum": 1}
+# apply_if_finite chooses between the inner update and zeros with lax.cond;
+# the chosen updates come out of the cond in one buffer (optax's too).
+PARAM_SIZED_TEMPORARIES = {"rmsprop_centered_momentum": 1, "apply_if_finite": 1}
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_step_updates_in_place_with_no_parameter_sized_temporaries(name: str) -> None:
     tx = CASES[name][0]()
     mem, params_bytes, state_bytes = _memory(gradtx.make_step(tx), tx)
-    assert mem.alias_size_in_bytes == params_bytes + state_bytes
+    # Every array is written in place; XLA may recompute a scalar (a count, a
+    # flag) into a fresh buffer instead, which costs nothing.
+    scalar_bytes = _nbytes(
+        [x for x in jax.tree.leaves(jax.eval_shape(tx.init, PARAMS)) if not x.shape]
+    )
+    total = params_bytes + state_bytes
+    assert total - scalar_bytes <= mem.alias_size_in_bytes <= total
     allowed = PARAM_SIZED_TEMPORARIES.get(name, 0) * params_bytes
     assert mem.temp_size_in_bytes < allowed + BIG * 4 // 8, mem.temp_size_in_bytes
 

@@ -1,5 +1,8 @@
 """Combinators: transformations built from other transformations."""
 
+from gradtx.combinators._finite import ApplyIfFiniteState as ApplyIfFiniteState
+from gradtx.combinators._finite import all_finite as all_finite
+from gradtx.combinators._finite import apply_if_finite as apply_if_finite
 from gradtx.combinators._flatten import FlatState as FlatState
 from gradtx.combinators._flatten import Flattened as Flattened
 from gradtx.combinators._flatten import flatten as flatten
@@ -15,11 +18,14 @@ from gradtx.combinators._partition import multi_transform as multi_transform
 from gradtx.combinators._partition import partition as partition
 
 __all__ = [
+    "ApplyIfFiniteState",
     "FlatState",
     "Flattened",
     "MaskedNode",
     "MaskedState",
     "PartitionState",
+    "all_finite",
+    "apply_if_finite",
     "decay_mask",
     "flatten",
     "freeze",

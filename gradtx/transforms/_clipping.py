@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 
 from gradtx import _checks
-from gradtx._numerics import abs_sq, leafwise, real_dtype
+from gradtx._numerics import abs_sq, leafwise, real_dtype, reduce_leaves
 from gradtx.core import (
     EmptyState,
     GradientTransformation,
@@ -63,24 +63,8 @@ def clip(max_delta: Any) -> GradientTransformation:
     return GradientTransformation(_init_empty, update)
 
 
-# Leaves up to this many elements are concatenated (per dtype) and reduced in
-# one kernel; larger ones are reduced one by one, with no copy.
-_PACK_MAX_SIZE = 4096
-
-
 def _sum_of_squares(tree: Any) -> jax.Array:
-    """:math:`\\sum |x|^2` over every element, accumulated in at least float32.
-
-    Laid out so that XLA compiles it in time linear in the number of leaves:
-
-    - small leaves are concatenated per dtype and reduced in one kernel: one
-      kernel instead of one per leaf, at the cost of copying them (a few KiB
-      each);
-    - the per-group partial sums are stacked behind an optimization barrier.
-      Summing them as scalars lets XLA fuse all the additions into one kernel
-      whose fusion check rescans it for each reduction: quadratic compile time
-      (XLA's ``CpuInstructionFusion::ShouldFuse``).
-    """
+    """:math:`\\sum |x|^2` over every element, accumulated in at least float32."""
     leaves = jax.tree.leaves(tree)
     if not leaves:
         return jnp.zeros([], jnp.float32)
@@ -88,19 +72,7 @@ def _sum_of_squares(tree: Any) -> jax.Array:
         jnp.result_type(*(real_dtype(jnp.result_type(x)) for x in leaves)),
         jnp.float32,
     )
-    small: dict[Any, list[jax.Array]] = {}
-    parts: list[jax.Array] = []
-    for x in leaves:
-        if x.size <= _PACK_MAX_SIZE:
-            small.setdefault(jnp.result_type(x), []).append(jnp.ravel(x))
-        else:
-            parts.append(_leaf_sum_of_squares(x, acc))
-    for group in small.values():
-        packed = group[0] if len(group) == 1 else jnp.concatenate(group)
-        parts.append(_leaf_sum_of_squares(packed, acc))
-    if len(parts) == 1:
-        return parts[0]
-    return jnp.sum(jax.lax.optimization_barrier(jnp.stack(parts)))
+    return reduce_leaves(leaves, lambda x: _leaf_sum_of_squares(x, acc), jnp.sum)
 
 
 def _leaf_sum_of_squares(x: jax.Array, acc: Any) -> jax.Array:
