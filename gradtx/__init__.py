@@ -12,7 +12,10 @@ from gradtx.combinators import FlatState as FlatState
 from gradtx.combinators import Flattened as Flattened
 from gradtx.combinators import MaskedNode as MaskedNode
 from gradtx.combinators import MaskedState as MaskedState
+from gradtx.combinators import MultiSteps as MultiSteps
+from gradtx.combinators import MultiStepsState as MultiStepsState
 from gradtx.combinators import PartitionState as PartitionState
+from gradtx.combinators import accumulate as accumulate
 from gradtx.combinators import all_finite as all_finite
 from gradtx.combinators import apply_if_finite as apply_if_finite
 from gradtx.combinators import decay_mask as decay_mask
@@ -91,6 +94,8 @@ __all__ = [
     "GradientTransformation",
     "MaskedNode",
     "MaskedState",
+    "MultiSteps",
+    "MultiStepsState",
     "OptState",
     "Params",
     "PartitionState",
@@ -106,6 +111,7 @@ __all__ = [
     "TransformUpdateFn",
     "TreeMismatchError",
     "Updates",
+    "accumulate",
     "adagrad",
     "adam",
     "adamw",

@@ -192,12 +192,21 @@ CASES: dict[str, tuple[Factory, Factory | None, bool]] = {
         lambda: optax.apply_if_finite(optax.adam(0.05), 2),
         True,
     ),
+    "multi_steps": (
+        lambda: gradtx.MultiSteps(gradtx.adam(0.05), every_k_schedule=3),
+        lambda: optax.MultiSteps(optax.adam(0.05), every_k_schedule=3),
+        True,
+    ),
     "flatten_adamw": (
         lambda: gradtx.flatten(gradtx.adamw(0.05, weight_decay=0.1), max_leaf_size=8),
         lambda: optax.flatten(optax.adamw(0.05, weight_decay=0.1)),
         True,
     ),
 }
+
+# optax's counterpart fails on complex params (MultiSteps casts its
+# accumulator to a real dtype): parity is checked on real params only.
+OPTAX_REAL_ONLY = frozenset({"multi_steps"})
 
 OPTIMIZER_NAMES = frozenset(
     n

@@ -46,7 +46,13 @@ def _memory(step: Any, tx: Any) -> tuple[Any, int, int]:
 # keeps u in one parameter-sized buffer (measured; 0 without Nesterov).
 # apply_if_finite chooses between the inner update and zeros with lax.cond;
 # the chosen updates come out of the cond in one buffer (optax's too).
-PARAM_SIZED_TEMPORARIES = {"rmsprop_centered_momentum": 1, "apply_if_finite": 1}
+# MultiSteps runs its inner optimizer in a lax.cond: the updates and the mean
+# gradient it is given are buffers at the cond's boundary (optax's: 3).
+PARAM_SIZED_TEMPORARIES = {
+    "rmsprop_centered_momentum": 1,
+    "apply_if_finite": 1,
+    "multi_steps": 2,
+}
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -1,5 +1,8 @@
 """Combinators: transformations built from other transformations."""
 
+from gradtx.combinators._accumulate import MultiSteps as MultiSteps
+from gradtx.combinators._accumulate import MultiStepsState as MultiStepsState
+from gradtx.combinators._accumulate import accumulate as accumulate
 from gradtx.combinators._finite import ApplyIfFiniteState as ApplyIfFiniteState
 from gradtx.combinators._finite import all_finite as all_finite
 from gradtx.combinators._finite import apply_if_finite as apply_if_finite
@@ -23,7 +26,10 @@ __all__ = [
     "Flattened",
     "MaskedNode",
     "MaskedState",
+    "MultiSteps",
+    "MultiStepsState",
     "PartitionState",
+    "accumulate",
     "all_finite",
     "apply_if_finite",
     "decay_mask",

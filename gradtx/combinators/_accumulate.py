@@ -1,0 +1,213 @@
+"""Gradient accumulation: one optimizer step per k mini-batches."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from gradtx._numerics import (
+    COUNT_DTYPE,
+    compute_dtype,
+    leafwise,
+    safe_increment,
+    zero_count,
+)
+from gradtx.core import (
+    GradientTransformation,
+    Params,
+    Updates,
+    _as_transform,
+    _call_update,
+    _takes_extra_args,
+)
+from gradtx.errors import check_params
+
+__all__ = ["MultiSteps", "MultiStepsState", "accumulate"]
+
+
+class MultiStepsState(NamedTuple):
+    """State of :class:`MultiSteps` (optax's field names)."""
+
+    mini_step: jax.Array  # int32[], mini-steps accumulated since the last step
+    gradient_step: jax.Array  # int32[], optimizer steps taken
+    inner_opt_state: Any  # the inner optimizer's state
+    acc_grads: Any  # like params: the running mean (or sum) of the gradients
+
+
+def _check_k(k: Any) -> None:
+    if not isinstance(k, int) or isinstance(k, bool) or k < 1:
+        raise ValueError(
+            f"every_k_schedule is {k!r}; expected an int >= 1 (mini-steps per "
+            "optimizer step) or a function of the optimizer step count."
+        )
+
+
+class MultiSteps:
+    r"""Accumulates gradients over ``k`` mini-steps; the optimizer steps once per k.
+
+    Each call to ``update`` adds the gradient to an accumulator and returns
+    zero updates, except every ``k``-th call, which runs ``inner`` once on the
+    mean of the ``k`` accumulated gradients (Welford's running mean,
+    :math:`a_n = a_{n-1} + (g_n - a_{n-1}) / n`, as in optax) and returns its
+    updates. Training with a batch of ``k * b`` examples then fits in the
+    memory of a batch of ``b``: the state is ``inner``'s plus one accumulator
+    the size of the params.
+
+    The inner optimizer runs only on the ``k``-th mini-step (inside a
+    ``lax.cond``; optax's ``MultiSteps`` computes it on every mini-step and
+    discards it), and its hyperparameter schedules see the optimizer step
+    count, not the mini-step count.
+
+    A drop-in for ``optax.MultiSteps``: ``init``, ``update``,
+    ``has_updated`` and ``gradient_transformation()``; it also works directly
+    wherever a transformation is expected (``chain``, ``make_step``,
+    ``flax.nnx.Optimizer``). :func:`accumulate` is the short form.
+
+    Args:
+      inner: the optimizer to run on the accumulated gradient.
+      every_k_schedule: ``k``, an int >= 1, or a function of the optimizer
+        step count (int32) returning ``k``.
+      use_grad_mean: accumulate the mean (True, the default) or the sum.
+      accumulator_dtype: dtype of the accumulator; default: each param's dtype
+        promoted to at least float32, so bfloat16 gradients are summed without
+        rounding away small ones (for float32 params: exactly one params-sized
+        buffer).
+
+    Raises:
+      TypeError: ``inner`` is not a transformation.
+      ValueError: ``every_k_schedule`` is neither an int >= 1 nor callable.
+
+    Example:
+      >>> import gradtx, jax.numpy as jnp
+      >>> tx = gradtx.MultiSteps(gradtx.sgd(1.0), every_k_schedule=2)
+      >>> state = tx.init(jnp.zeros(1))
+      >>> u1, state = tx.update(jnp.array([2.0]), state)
+      >>> u2, state = tx.update(jnp.array([4.0]), state)
+      >>> u1, u2  # zeros, then -lr * mean(2, 4)
+      (Array([0.], dtype=float32), Array([-3.], dtype=float32))
+    """
+
+    def __init__(
+        self,
+        inner: GradientTransformation,
+        every_k_schedule: int | Callable[[jax.Array], Any],
+        use_grad_mean: bool = True,
+        accumulator_dtype: Any = None,
+    ) -> None:
+        self._inner = _as_transform(inner, "MultiSteps' inner")
+        self._extra = _takes_extra_args(self._inner.update)
+        if callable(every_k_schedule):
+            self._k = every_k_schedule
+        else:
+            _check_k(every_k_schedule)
+            self._k = lambda _: every_k_schedule
+        self._mean = bool(use_grad_mean)
+        self._acc_dtype = accumulator_dtype
+
+    @property
+    def inner_opt(self) -> GradientTransformation:
+        """The wrapped optimizer."""
+        return self._inner
+
+    def _acc_dtype_of(self, x: Any) -> Any:
+        if self._acc_dtype is not None:
+            return self._acc_dtype
+        return compute_dtype(jnp.result_type(x))
+
+    def init(self, params: Params) -> MultiStepsState:
+        """The initial state: ``inner``'s, a zero accumulator and zero counters."""
+        check_params(params)
+        return MultiStepsState(
+            mini_step=zero_count(),
+            gradient_step=zero_count(),
+            inner_opt_state=self._inner.init(params),
+            acc_grads=jax.tree.map(
+                lambda p: jnp.zeros(jnp.shape(p), self._acc_dtype_of(p)), params
+            ),
+        )
+
+    def update(
+        self,
+        updates: Updates,
+        state: MultiStepsState,
+        params: Params | None = None,
+        **extra_args: Any,
+    ) -> tuple[Updates, MultiStepsState]:
+        """Accumulates ``updates``; every k-th call, steps ``inner`` on the mean."""
+        k = jnp.asarray(self._k(state.gradient_step), COUNT_DTYPE)
+        n = state.mini_step
+        count = safe_increment(n) if self._mean else None
+
+        def add(g: jax.Array, acc: jax.Array, count: jax.Array | None) -> jax.Array:
+            g = g.astype(acc.dtype)
+            if count is None:
+                return acc + g
+            return acc + (g - acc) / count.astype(acc.dtype)
+
+        emit = n >= k - 1
+
+        # Everything in the two branches of one cond, so that each writes the
+        # new accumulator straight into its (donated) buffer: computed before
+        # the cond, it would be one more params-sized temporary.
+        def step(_: None) -> tuple[Updates, Any, Any]:
+            acc = leafwise(add, updates, state.acc_grads, scalars=(count,))
+            grads = jax.tree.map(lambda a, g: a.astype(g.dtype), acc, updates)
+            out, inner_state = _call_update(
+                self._inner,
+                self._extra,
+                grads,
+                state.inner_opt_state,
+                params,
+                extra_args,
+            )
+            return out, inner_state, jax.tree.map(jnp.zeros_like, acc)
+
+        shapes = jax.eval_shape(step, None)[0]
+
+        def wait(_: None) -> tuple[Updates, Any, Any]:
+            zeros = jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), shapes)
+            acc = leafwise(add, updates, state.acc_grads, scalars=(count,))
+            return zeros, state.inner_opt_state, acc
+
+        out, inner_state, acc = jax.lax.cond(emit, step, wait, None)
+        zero = jnp.zeros([], COUNT_DTYPE)
+        return out, MultiStepsState(
+            mini_step=jnp.where(emit, zero, safe_increment(n)),
+            gradient_step=jnp.where(
+                emit, safe_increment(state.gradient_step), state.gradient_step
+            ),
+            inner_opt_state=inner_state,
+            acc_grads=acc,
+        )
+
+    def has_updated(self, state: MultiStepsState) -> jax.Array:
+        """Whether the last ``update`` took an optimizer step."""
+        return (state.mini_step == 0) & (state.gradient_step > 0)
+
+    def gradient_transformation(self) -> GradientTransformation:
+        """This accumulation as a plain :class:`~gradtx.GradientTransformation`."""
+        return GradientTransformation(self.init, self.update)
+
+
+def accumulate(
+    inner: GradientTransformation, k: int, *, accumulator_dtype: Any = None
+) -> GradientTransformation:
+    """Steps ``inner`` once per ``k`` mini-batches, on their mean gradient.
+
+    The short form of :class:`MultiSteps` (``MultiSteps(inner, k,
+    accumulator_dtype=...).gradient_transformation()``); see it for the rule.
+
+    Example:
+      >>> import gradtx, jax.numpy as jnp
+      >>> tx = gradtx.accumulate(gradtx.adam(1e-3), k=4)
+      >>> state = tx.init({"w": jnp.zeros(3)})
+      >>> int(state.mini_step), state.acc_grads["w"].dtype
+      (0, dtype('float32'))
+    """
+    _check_k(k)
+    return MultiSteps(
+        inner, k, accumulator_dtype=accumulator_dtype
+    ).gradient_transformation()
