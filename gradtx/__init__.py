@@ -10,6 +10,7 @@ from gradtx import schedules as schedules
 from gradtx.combinators import ApplyIfFiniteState as ApplyIfFiniteState
 from gradtx.combinators import FlatState as FlatState
 from gradtx.combinators import Flattened as Flattened
+from gradtx.combinators import InjectHyperparamsState as InjectHyperparamsState
 from gradtx.combinators import MaskedNode as MaskedNode
 from gradtx.combinators import MaskedState as MaskedState
 from gradtx.combinators import MultiSteps as MultiSteps
@@ -21,6 +22,7 @@ from gradtx.combinators import apply_if_finite as apply_if_finite
 from gradtx.combinators import decay_mask as decay_mask
 from gradtx.combinators import flatten as flatten
 from gradtx.combinators import freeze as freeze
+from gradtx.combinators import inject_hyperparams as inject_hyperparams
 from gradtx.combinators import masked as masked
 from gradtx.combinators import multi_transform as multi_transform
 from gradtx.combinators import partition as partition
@@ -92,6 +94,7 @@ __all__ = [
     "FlatState",
     "Flattened",
     "GradientTransformation",
+    "InjectHyperparamsState",
     "MaskedNode",
     "MaskedState",
     "MultiSteps",
@@ -131,6 +134,7 @@ __all__ = [
     "freeze",
     "global_norm",
     "identity",
+    "inject_hyperparams",
     "join_schedules",
     "l2_penalty",
     "linear_schedule",

@@ -118,6 +118,10 @@ def _replacement(path: str, old: Any, new: Any) -> Any:
                 f"{path}: the new value has shape {arr.shape}, the old one "
                 f"{np.shape(old)}; keep the shape so the step does not recompile."
             )
+        if getattr(old, "committed", False):
+            # On the old value's device(s) and committed like it: a jitted step
+            # sees the same input and does not recompile.
+            arr = jax.device_put(arr, old.sharding)
         return arr
     check_tree_matches(
         new, old, got_name=f"new {path}", expected_name=path, dtypes="exact"
@@ -143,9 +147,10 @@ def tree_set(state: Any, **values: Any) -> Any:
     """Returns a copy of ``state`` with the named entries replaced.
 
     Every entry that :func:`tree_get` would find under each name is replaced
-    (so ``count=0`` resets every counter). An array keeps its dtype and must
-    keep its shape; a subtree must keep its structure, shapes and dtypes, so
-    the training step does not recompile. The input is not modified.
+    (so ``count=0`` resets every counter). An array keeps its dtype and its
+    sharding (devices) and must keep its shape; a subtree must keep its
+    structure, shapes and dtypes, so the training step does not recompile.
+    The input is not modified.
 
     Args:
       state: an optimizer state.

@@ -197,6 +197,15 @@ CASES: dict[str, tuple[Factory, Factory | None, bool]] = {
         lambda: optax.MultiSteps(optax.adam(0.05), every_k_schedule=3),
         True,
     ),
+    "inject_hyperparams": (
+        lambda: gradtx.inject_hyperparams(gradtx.adamw)(
+            learning_rate=LR_SCHEDULE, b1=0.8, weight_decay=0.1
+        ),
+        lambda: optax.inject_hyperparams(optax.adamw)(
+            learning_rate=LR_SCHEDULE, b1=0.8, weight_decay=0.1
+        ),
+        True,
+    ),
     "flatten_adamw": (
         lambda: gradtx.flatten(gradtx.adamw(0.05, weight_decay=0.1), max_leaf_size=8),
         lambda: optax.flatten(optax.adamw(0.05, weight_decay=0.1)),

@@ -12,6 +12,8 @@ from gradtx.combinators._flatten import flatten as flatten
 from gradtx.combinators._freezing import freeze as freeze
 from gradtx.combinators._freezing import selective_transform as selective_transform
 from gradtx.combinators._freezing import set_to_zero as set_to_zero
+from gradtx.combinators._inject import InjectHyperparamsState as InjectHyperparamsState
+from gradtx.combinators._inject import inject_hyperparams as inject_hyperparams
 from gradtx.combinators._masking import MaskedNode as MaskedNode
 from gradtx.combinators._masking import MaskedState as MaskedState
 from gradtx.combinators._masking import masked as masked
@@ -24,6 +26,7 @@ __all__ = [
     "ApplyIfFiniteState",
     "FlatState",
     "Flattened",
+    "InjectHyperparamsState",
     "MaskedNode",
     "MaskedState",
     "MultiSteps",
@@ -35,6 +38,7 @@ __all__ = [
     "decay_mask",
     "flatten",
     "freeze",
+    "inject_hyperparams",
     "masked",
     "multi_transform",
     "partition",
