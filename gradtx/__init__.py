@@ -85,6 +85,13 @@ from gradtx.transforms import scale_by_stddev as scale_by_stddev
 from gradtx.transforms import trace as trace
 
 __version__ = "0.1.0"
+from gradtx.combinators import MonitorState as MonitorState
+from gradtx.combinators import NormGuardState as NormGuardState
+from gradtx.combinators import apply_if_norm_below as apply_if_norm_below
+from gradtx.combinators import monitor as monitor
+from gradtx.transforms import adaptive_grad_clip as adaptive_grad_clip
+from gradtx.transforms import clip_by_block_rms as clip_by_block_rms
+from gradtx.transforms import unitwise_norm as unitwise_norm
 
 __all__ = [
     "AddDecayedWeightsState",
@@ -97,8 +104,10 @@ __all__ = [
     "InjectHyperparamsState",
     "MaskedNode",
     "MaskedState",
+    "MonitorState",
     "MultiSteps",
     "MultiStepsState",
+    "NormGuardState",
     "OptState",
     "Params",
     "PartitionState",
@@ -118,12 +127,15 @@ __all__ = [
     "adagrad",
     "adam",
     "adamw",
+    "adaptive_grad_clip",
     "add_decayed_weights",
     "all_finite",
     "apply_if_finite",
+    "apply_if_norm_below",
     "apply_updates",
     "chain",
     "clip",
+    "clip_by_block_rms",
     "clip_by_global_norm",
     "constant_schedule",
     "cosine_decay_schedule",
@@ -140,6 +152,7 @@ __all__ = [
     "linear_schedule",
     "make_step",
     "masked",
+    "monitor",
     "multi_transform",
     "named_chain",
     "partition",
@@ -161,5 +174,6 @@ __all__ = [
     "trace",
     "tree_get",
     "tree_set",
+    "unitwise_norm",
     "warmup_cosine_decay_schedule",
 ]

@@ -161,6 +161,16 @@ CASES: dict[str, tuple[Factory, Factory | None, bool]] = {
         ),
         True,
     ),
+    "clip_by_block_rms": (
+        lambda: gradtx.clip_by_block_rms(0.3),
+        lambda: optax.clip_by_block_rms(0.3),
+        True,
+    ),
+    "adaptive_grad_clip": (
+        lambda: gradtx.adaptive_grad_clip(0.05),
+        lambda: optax.adaptive_grad_clip(0.05),
+        True,
+    ),
     # combinators ("mask" in a name: its mask or labels index the params' keys)
     "set_to_zero": (gradtx.set_to_zero, optax.set_to_zero, True),
     "freeze_mask": (
@@ -204,6 +214,12 @@ CASES: dict[str, tuple[Factory, Factory | None, bool]] = {
         lambda: optax.inject_hyperparams(optax.adamw)(
             learning_rate=LR_SCHEDULE, b1=0.8, weight_decay=0.1
         ),
+        True,
+    ),
+    "monitor": (lambda: gradtx.monitor(gradtx.adam(0.05)), None, True),
+    "apply_if_norm_below": (
+        lambda: gradtx.apply_if_norm_below(gradtx.adam(0.05), 3.0),
+        None,
         True,
     ),
     "flatten_adamw": (

@@ -48,10 +48,15 @@ def _memory(step: Any, tx: Any) -> tuple[Any, int, int]:
 # the chosen updates come out of the cond in one buffer (optax's too).
 # MultiSteps runs its inner optimizer in a lax.cond: the updates and the mean
 # gradient it is given are buffers at the cond's boundary (optax's: 3).
+# apply_if_norm_below: the same cond. monitor(adam) measures Adam's output,
+# which the norm and the add to the params both need: XLA keeps it (and a
+# moment it reads) in buffers rather than computing Adam twice.
 PARAM_SIZED_TEMPORARIES = {
     "rmsprop_centered_momentum": 1,
     "apply_if_finite": 1,
+    "apply_if_norm_below": 1,
     "multi_steps": 2,
+    "monitor": 2,
 }
 
 

@@ -3,21 +3,25 @@
 from gradtx.combinators._accumulate import MultiSteps as MultiSteps
 from gradtx.combinators._accumulate import MultiStepsState as MultiStepsState
 from gradtx.combinators._accumulate import accumulate as accumulate
-from gradtx.combinators._finite import ApplyIfFiniteState as ApplyIfFiniteState
-from gradtx.combinators._finite import all_finite as all_finite
-from gradtx.combinators._finite import apply_if_finite as apply_if_finite
 from gradtx.combinators._flatten import FlatState as FlatState
 from gradtx.combinators._flatten import Flattened as Flattened
 from gradtx.combinators._flatten import flatten as flatten
 from gradtx.combinators._freezing import freeze as freeze
 from gradtx.combinators._freezing import selective_transform as selective_transform
 from gradtx.combinators._freezing import set_to_zero as set_to_zero
+from gradtx.combinators._guards import ApplyIfFiniteState as ApplyIfFiniteState
+from gradtx.combinators._guards import NormGuardState as NormGuardState
+from gradtx.combinators._guards import all_finite as all_finite
+from gradtx.combinators._guards import apply_if_finite as apply_if_finite
+from gradtx.combinators._guards import apply_if_norm_below as apply_if_norm_below
 from gradtx.combinators._inject import InjectHyperparamsState as InjectHyperparamsState
 from gradtx.combinators._inject import inject_hyperparams as inject_hyperparams
 from gradtx.combinators._masking import MaskedNode as MaskedNode
 from gradtx.combinators._masking import MaskedState as MaskedState
 from gradtx.combinators._masking import masked as masked
 from gradtx.combinators._masks import decay_mask as decay_mask
+from gradtx.combinators._monitor import MonitorState as MonitorState
+from gradtx.combinators._monitor import monitor as monitor
 from gradtx.combinators._partition import PartitionState as PartitionState
 from gradtx.combinators._partition import multi_transform as multi_transform
 from gradtx.combinators._partition import partition as partition
@@ -29,17 +33,21 @@ __all__ = [
     "InjectHyperparamsState",
     "MaskedNode",
     "MaskedState",
+    "MonitorState",
     "MultiSteps",
     "MultiStepsState",
+    "NormGuardState",
     "PartitionState",
     "accumulate",
     "all_finite",
     "apply_if_finite",
+    "apply_if_norm_below",
     "decay_mask",
     "flatten",
     "freeze",
     "inject_hyperparams",
     "masked",
+    "monitor",
     "multi_transform",
     "partition",
     "selective_transform",

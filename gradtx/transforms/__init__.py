@@ -12,9 +12,12 @@ from gradtx.transforms._adaptive import scale_by_adam as scale_by_adam
 from gradtx.transforms._adaptive import scale_by_rms as scale_by_rms
 from gradtx.transforms._adaptive import scale_by_rss as scale_by_rss
 from gradtx.transforms._adaptive import scale_by_stddev as scale_by_stddev
+from gradtx.transforms._clipping import adaptive_grad_clip as adaptive_grad_clip
 from gradtx.transforms._clipping import clip as clip
+from gradtx.transforms._clipping import clip_by_block_rms as clip_by_block_rms
 from gradtx.transforms._clipping import clip_by_global_norm as clip_by_global_norm
 from gradtx.transforms._clipping import global_norm as global_norm
+from gradtx.transforms._clipping import unitwise_norm as unitwise_norm
 from gradtx.transforms._scaling import ScaleByScheduleState as ScaleByScheduleState
 from gradtx.transforms._scaling import scale as scale
 from gradtx.transforms._scaling import scale_by_learning_rate as scale_by_learning_rate
@@ -34,8 +37,10 @@ __all__ = [
     "ScaleByScheduleState",
     "ScaleByStddevState",
     "TraceState",
+    "adaptive_grad_clip",
     "add_decayed_weights",
     "clip",
+    "clip_by_block_rms",
     "clip_by_global_norm",
     "ema",
     "global_norm",
@@ -48,4 +53,5 @@ __all__ = [
     "scale_by_schedule",
     "scale_by_stddev",
     "trace",
+    "unitwise_norm",
 ]

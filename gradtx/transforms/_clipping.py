@@ -18,7 +18,14 @@ from gradtx.core import (
     check_against_params,
 )
 
-__all__ = ["clip", "clip_by_global_norm", "global_norm"]
+__all__ = [
+    "adaptive_grad_clip",
+    "clip",
+    "clip_by_block_rms",
+    "clip_by_global_norm",
+    "global_norm",
+    "unitwise_norm",
+]
 
 
 def clip(max_delta: Any) -> GradientTransformation:
@@ -149,3 +156,142 @@ def clip_by_global_norm(max_norm: Any) -> GradientTransformation:
 
 def _scale_leaf(g: jax.Array, factor: jax.Array) -> jax.Array:
     return g * factor.astype(real_dtype(g.dtype))
+
+
+def clip_by_block_rms(threshold: Any) -> GradientTransformation:
+    r"""Rescales each leaf whose root mean square exceeds ``threshold``.
+
+    .. math:: u \leftarrow u \,/\, \max\!\left(1, \mathrm{rms}(u) / c\right),
+       \qquad \mathrm{rms}(u) = \sqrt{\tfrac{1}{n}\textstyle\sum_i |u_i|^2}
+
+    per leaf (a "block"), as ``optax.clip_by_block_rms``. Squares are averaged
+    in at least float32.
+
+    Args:
+      threshold: :math:`c > 0`, the largest RMS a leaf may keep.
+
+    Returns:
+      A stateless :class:`~gradtx.GradientTransformation`.
+
+    Raises:
+      ValueError: ``threshold`` is not positive.
+
+    Example:
+      >>> import gradtx, jax.numpy as jnp
+      >>> tx = gradtx.clip_by_block_rms(1.0)
+      >>> tx.update({"a": jnp.array([3.0, 4.0]), "b": jnp.array([0.5])},
+      ...           tx.init({"a": jnp.zeros(2), "b": jnp.zeros(1)}))[0]["a"]
+      Array([0.84852815, 1.1313709 ], dtype=float32)
+    """
+    _checks.check_number("threshold", threshold, low=0.0, low_open=True)
+
+    def leaf(u: jax.Array) -> jax.Array:
+        wide = u.astype(jnp.promote_types(u.dtype, jnp.float32))
+        rms = jnp.sqrt(jnp.mean(abs_sq(wide)))
+        denom = jnp.maximum(1.0, rms / threshold)
+        return (u / denom.astype(real_dtype(u.dtype))).astype(u.dtype)
+
+    def update(
+        updates: Updates, state: EmptyState, params: Params | None = None, **_: Any
+    ) -> tuple[Updates, EmptyState]:
+        check_against_params(updates, params)
+        return leafwise(leaf, updates), state
+
+    return GradientTransformation(_init_empty, update)
+
+
+def unitwise_norm(x: jax.Array) -> jax.Array:
+    """The L2 norm of each unit of ``x`` (Brock et al. 2021), broadcast to x.
+
+    A unit is what one output neuron owns: the whole array for scalars and
+    vectors; a column of a ``(in, out)`` kernel (norm over axis 0) and of a
+    ``(in, heads, out)`` one; one output channel of a convolution kernel in
+    Flax's ``HWIO`` (norm over all axes but the last) or ``DHWIO`` layout.
+
+    Raises:
+      ValueError: ``x`` has more than 5 dimensions.
+
+    Example:
+      >>> import gradtx, jax.numpy as jnp
+      >>> gradtx.unitwise_norm(jnp.array([[3.0, 0.0], [4.0, 1.0]]))
+      Array([[5., 1.],
+             [5., 1.]], dtype=float32)
+    """
+    squeezed = sum(d != 1 for d in x.shape)
+    if squeezed <= 1:
+        axes: tuple[int, ...] = tuple(range(x.ndim))
+    elif x.ndim in (2, 3):
+        axes = (0,)
+    elif x.ndim in (4, 5):
+        axes = tuple(range(x.ndim - 1))
+    else:
+        raise ValueError(
+            f"unitwise_norm handles arrays of up to 5 dimensions, got shape "
+            f"{x.shape}; mask such leaves out of adaptive_grad_clip."
+        )
+    sq = jnp.sum(
+        abs_sq(x.astype(jnp.promote_types(x.dtype, "f4"))), axes, keepdims=True
+    )
+    return jnp.broadcast_to(jnp.sqrt(sq), x.shape)
+
+
+def adaptive_grad_clip(clipping: Any, eps: Any = 1e-3) -> GradientTransformation:
+    r"""Adaptive gradient clipping (AGC), unit-wise (Brock et al. 2021).
+
+    For each unit :math:`i` (see :func:`unitwise_norm`) of each leaf, with
+    :math:`W_i` the params and :math:`G_i` the updates:
+
+    .. math::
+       G_i \leftarrow \begin{cases}
+         \lambda \dfrac{\max(\lVert W_i \rVert, \epsilon)}{\lVert G_i \rVert} G_i
+           & \text{if } \dfrac{\lVert G_i \rVert}{\max(\lVert W_i \rVert,
+             \epsilon)} > \lambda \\
+         G_i & \text{otherwise}
+       \end{cases}
+
+    The same rule and unit convention as ``optax.adaptive_grad_clip``.
+
+    Args:
+      clipping: :math:`\lambda > 0`, the largest update-to-param norm ratio.
+      eps: :math:`\epsilon \ge 0`, keeps zero-initialized units (biases)
+        trainable.
+
+    Returns:
+      A stateless :class:`~gradtx.GradientTransformation` (needs ``params``).
+
+    Raises:
+      ValueError: a hyperparameter is out of range; at update time, no params.
+
+    Example:
+      >>> import gradtx, jax.numpy as jnp
+      >>> tx = gradtx.adaptive_grad_clip(0.1)
+      >>> w = jnp.array([[3.0], [4.0]])  # one unit (column) of norm 5
+      >>> tx.update(jnp.array([[6.0], [8.0]]), tx.init(w), w)[0].ravel()
+      Array([0.3, 0.4], dtype=float32)
+
+    References:
+      Brock, De, Smith & Simonyan, *High-Performance Large-Scale Image
+      Recognition Without Normalization*, ICML 2021,
+      https://arxiv.org/abs/2102.06171
+    """
+    _checks.check_number("clipping", clipping, low=0.0, low_open=True)
+    _checks.check_number("eps", eps, low=0.0)
+
+    def leaf(g: jax.Array, p: jax.Array) -> jax.Array:
+        g_norm = unitwise_norm(g)
+        max_norm = clipping * jnp.maximum(unitwise_norm(p), eps)
+        ratio = (max_norm / jnp.maximum(g_norm, 1e-6)).astype(real_dtype(g.dtype))
+        return jnp.where(g_norm < max_norm, g, (g * ratio).astype(g.dtype))
+
+    def update(
+        updates: Updates, state: EmptyState, params: Params | None = None, **_: Any
+    ) -> tuple[Updates, EmptyState]:
+        if params is None:
+            raise ValueError(
+                "adaptive_grad_clip scales by the params' norms; pass params to "
+                "update: tx.update(grads, state, params)."
+            )
+        check_against_params(updates, params)
+        return leafwise(leaf, updates, params), state
+
+    return GradientTransformation(_init_empty, update)

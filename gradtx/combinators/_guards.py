@@ -1,4 +1,4 @@
-"""``apply_if_finite``: skip steps whose gradients hold a NaN or an infinity."""
+"""Guards that skip a step: non-finite updates, updates with too large a norm."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
+from gradtx._checks import check_number
 from gradtx._numerics import COUNT_DTYPE, reduce_leaves, safe_increment, zero_count
 from gradtx.core import (
     GradientTransformation,
@@ -16,8 +17,15 @@ from gradtx.core import (
     _call_update,
     _takes_extra_args,
 )
+from gradtx.transforms._clipping import global_norm
 
-__all__ = ["ApplyIfFiniteState", "all_finite", "apply_if_finite"]
+__all__ = [
+    "ApplyIfFiniteState",
+    "NormGuardState",
+    "all_finite",
+    "apply_if_finite",
+    "apply_if_norm_below",
+]
 
 
 class ApplyIfFiniteState(NamedTuple):
@@ -118,18 +126,103 @@ def apply_if_finite(
         ).astype(COUNT_DTYPE)
         accept = finite | (notfinite_count > max_consecutive_errors)
 
-        def run(_: None) -> tuple[Updates, Any]:
-            return _call_update(
-                inner, extra, updates, state.inner_state, params, extra_args
-            )
-
-        def skip(_: None) -> tuple[Updates, Any]:
-            return jax.tree.map(jnp.zeros_like, updates), state.inner_state
-
-        new, inner_state = jax.lax.cond(accept, run, skip, None)
+        new, inner_state = _guarded_update(
+            accept, inner, extra, updates, state.inner_state, params, extra_args
+        )
         total = jnp.where(
             finite, state.total_notfinite, safe_increment(state.total_notfinite)
         ).astype(COUNT_DTYPE)
         return new, ApplyIfFiniteState(notfinite_count, finite, total, inner_state)
 
     return GradientTransformation(init, update)
+
+
+class NormGuardState(NamedTuple):
+    """State of :func:`apply_if_norm_below`."""
+
+    last_norm: jax.Array  # float32[], global norm of the last step's updates
+    total_skipped: jax.Array  # int32[], steps skipped in all
+    inner_state: Any  # the inner transformation's state
+
+
+def apply_if_norm_below(
+    inner: GradientTransformation, max_norm: Any
+) -> GradientTransformation:
+    r"""Skips a step whose incoming updates have a global norm of ``max_norm`` or more.
+
+    A guard against loss spikes: a gradient with :math:`\lVert g \rVert \ge c`
+    (or a NaN norm) is dropped, as optax's ``skip_large_updates`` does inside
+    ``MultiSteps``: the step emits zero updates and keeps ``inner``'s state;
+    ``total_skipped`` counts such steps and ``last_norm`` holds the norm
+    seen, for logging. Unlike :func:`~gradtx.clip_by_global_norm`, which
+    shrinks a large gradient, this discards it.
+
+    Args:
+      inner: the transformation to guard.
+      max_norm: :math:`c > 0`.
+
+    Returns:
+      A :class:`~gradtx.GradientTransformation` with state
+      :class:`NormGuardState`.
+
+    Raises:
+      TypeError: ``inner`` is not a transformation.
+      ValueError: ``max_norm`` is not positive.
+
+    Example:
+      >>> import gradtx, jax.numpy as jnp
+      >>> tx = gradtx.apply_if_norm_below(gradtx.sgd(1.0), max_norm=10.0)
+      >>> state = tx.init(jnp.zeros(2))
+      >>> updates, state = tx.update(jnp.array([30.0, 40.0]), state)
+      >>> updates, float(state.last_norm), int(state.total_skipped)
+      (Array([0., 0.], dtype=float32), 50.0, 1)
+    """
+    inner = _as_transform(inner, "apply_if_norm_below's inner")
+    check_number("max_norm", max_norm, low=0.0, low_open=True)
+    extra = _takes_extra_args(inner.update)
+
+    def init(params: Params) -> NormGuardState:
+        return NormGuardState(
+            jnp.zeros([], jnp.float32), zero_count(), inner.init(params)
+        )
+
+    def update(
+        updates: Updates,
+        state: NormGuardState,
+        params: Params | None = None,
+        **extra_args: Any,
+    ) -> tuple[Updates, NormGuardState]:
+        norm = global_norm(updates).astype(jnp.float32)
+        accept = norm < max_norm  # False for a NaN norm too
+        new, inner_state = _guarded_update(
+            accept, inner, extra, updates, state.inner_state, params, extra_args
+        )
+        skipped = jnp.where(
+            accept, state.total_skipped, safe_increment(state.total_skipped)
+        ).astype(COUNT_DTYPE)
+        return new, NormGuardState(norm, skipped, inner_state)
+
+    return GradientTransformation(init, update)
+
+
+def _guarded_update(
+    accept: jax.Array,
+    inner: GradientTransformation,
+    extra: bool,
+    updates: Updates,
+    inner_state: Any,
+    params: Params | None,
+    extra_args: dict[str, Any],
+) -> tuple[Updates, Any]:
+    """``inner``'s update where ``accept``, else zeros and the old state."""
+
+    def run(_: None) -> tuple[Updates, Any]:
+        return _call_update(inner, extra, updates, inner_state, params, extra_args)
+
+    shapes = jax.eval_shape(run, None)[0]
+
+    def skip(_: None) -> tuple[Updates, Any]:
+        zeros = jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), shapes)
+        return zeros, inner_state
+
+    return jax.lax.cond(accept, run, skip, None)
