@@ -173,6 +173,11 @@ CASES: dict[str, tuple[Factory, Factory | None, bool]] = {
     ),
     # combinators ("mask" in a name: its mask or labels index the params' keys)
     "set_to_zero": (gradtx.set_to_zero, optax.set_to_zero, True),
+    "masked_mask": (
+        lambda: gradtx.masked(gradtx.adam(0.05), _bias_mask),
+        lambda: optax.masked(optax.adam(0.05), _bias_mask),
+        True,
+    ),
     "freeze_mask": (
         lambda: gradtx.freeze(_bias_mask),
         lambda: optax.freeze(_bias_mask),
