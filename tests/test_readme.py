@@ -21,6 +21,19 @@ def test_quick_start_trains_to_a_small_loss() -> None:
     assert loss < 1e-3
 
 
+def test_real_training_example_runs_two_optimizer_steps() -> None:
+    text = README.read_text().split("## Real training runs", 1)[1]
+    block = re.findall(r"```python\n(.*?)```", text, flags=re.S)[0]
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(block, "README.md", "exec"), {})
+    lr, steps = out.getvalue().split()
+    # 8 mini-batches, k=4: two Adam steps; the schedule's value at step 1 is
+    # 1e-2 * 1/10 (linear warmup from 0 over 10 steps).
+    assert int(steps) == 2
+    assert abs(float(lr) - 1e-3) < 1e-9
+
+
 def test_readme_commands_are_the_ci_commands() -> None:
     text = README.read_text()
     ci = (README.parent / ".ci" / "run").read_text()

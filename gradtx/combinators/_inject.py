@@ -57,8 +57,9 @@ def inject_hyperparams(
     be logged.
 
     Numeric arguments (Python and NumPy numbers, scalar arrays) and callables
-    become hyperparameters; everything else (bools, strings, ``None``, masks,
-    and the names in ``static_args``) is passed to ``inner_factory`` as is.
+    (schedules) become hyperparameters; everything else (bools, strings,
+    ``None``, the ``mask`` argument, and the names in ``static_args``) is
+    passed to ``inner_factory`` as is.
     Hyperparameters are stored in ``hyperparam_dtype``, by default float32
     whatever the params' dtype (also under ``jax_enable_x64``, where a float64
     scalar would promote float32 math to float64). optax's default, the
@@ -97,6 +98,7 @@ def inject_hyperparams(
       Array([-0.5, -0.5], dtype=float32)
     """
     static = {static_args} if isinstance(static_args, str) else set(static_args)
+    static.add("mask")  # a mask function is never a schedule
     try:
         signature = inspect.signature(inner_factory)
     except (TypeError, ValueError):
