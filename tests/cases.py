@@ -243,7 +243,7 @@ OPTIMIZER_NAMES = frozenset(
     for n in CASES
     if n.split("_")[0]
     in {"sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw", "clip"}
-    and n not in {"clip", "clip_by_global_norm"}
+    and n not in {"clip", "clip_by_global_norm", "clip_by_block_rms"}
 )
 NAMES = sorted(CASES)
 PARITY_NAMES = sorted(n for n, (_, o, _) in CASES.items() if o is not None)
