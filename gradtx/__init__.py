@@ -89,6 +89,8 @@ from gradtx.combinators import MonitorState as MonitorState
 from gradtx.combinators import NormGuardState as NormGuardState
 from gradtx.combinators import apply_if_norm_below as apply_if_norm_below
 from gradtx.combinators import monitor as monitor
+from gradtx.combinators import skip_large_updates as skip_large_updates
+from gradtx.combinators import skip_not_finite as skip_not_finite
 from gradtx.transforms import adaptive_grad_clip as adaptive_grad_clip
 from gradtx.transforms import clip_by_block_rms as clip_by_block_rms
 from gradtx.transforms import unitwise_norm as unitwise_norm
@@ -170,6 +172,8 @@ __all__ = [
     "selective_transform",
     "set_to_zero",
     "sgd",
+    "skip_large_updates",
+    "skip_not_finite",
     "stateless",
     "trace",
     "tree_get",

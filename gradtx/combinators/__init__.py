@@ -3,6 +3,8 @@
 from gradtx.combinators._accumulate import MultiSteps as MultiSteps
 from gradtx.combinators._accumulate import MultiStepsState as MultiStepsState
 from gradtx.combinators._accumulate import accumulate as accumulate
+from gradtx.combinators._accumulate import skip_large_updates as skip_large_updates
+from gradtx.combinators._accumulate import skip_not_finite as skip_not_finite
 from gradtx.combinators._flatten import FlatState as FlatState
 from gradtx.combinators._flatten import Flattened as Flattened
 from gradtx.combinators._flatten import flatten as flatten
@@ -52,4 +54,6 @@ __all__ = [
     "partition",
     "selective_transform",
     "set_to_zero",
+    "skip_large_updates",
+    "skip_not_finite",
 ]

@@ -24,8 +24,15 @@ from gradtx.core import (
     _takes_extra_args,
 )
 from gradtx.errors import check_params
+from gradtx.transforms._clipping import global_norm
 
-__all__ = ["MultiSteps", "MultiStepsState", "accumulate"]
+__all__ = [
+    "MultiSteps",
+    "MultiStepsState",
+    "accumulate",
+    "skip_large_updates",
+    "skip_not_finite",
+]
 
 
 class MultiStepsState(NamedTuple):
@@ -35,6 +42,62 @@ class MultiStepsState(NamedTuple):
     gradient_step: jax.Array  # int32[], optimizer steps taken
     inner_opt_state: Any  # the inner optimizer's state
     acc_grads: Any  # like params: the running mean (or sum) of the gradients
+    skip_state: Any = ()  # what should_skip_update_fn returned last
+
+
+SkipFn = Callable[[Any, jax.Array, Any], tuple[jax.Array, Any]]
+
+
+def skip_not_finite(
+    updates: Updates, gradient_step: jax.Array, params: Params | None
+) -> tuple[jax.Array, dict[str, jax.Array]]:
+    """A ``should_skip_update_fn`` for :class:`MultiSteps`: skip NaN/inf gradients.
+
+    optax's function of the same name and signature. The skip state holds
+    ``should_skip`` and ``num_not_finite``, the number of non-finite elements.
+
+    Example:
+      >>> import gradtx, jax.numpy as jnp
+      >>> skip, info = gradtx.skip_not_finite(jnp.array([1.0, jnp.nan]), 0, None)
+      >>> bool(skip), int(info["num_not_finite"])
+      (True, 1)
+    """
+    del gradient_step, params
+    count = sum(
+        (
+            jnp.sum(~jnp.isfinite(x)).astype(COUNT_DTYPE)
+            for x in jax.tree.leaves(updates)
+        ),
+        start=jnp.zeros([], COUNT_DTYPE),
+    )
+    should_skip = count > 0
+    return should_skip, {"should_skip": should_skip, "num_not_finite": count}
+
+
+def skip_large_updates(
+    updates: Updates,
+    gradient_step: jax.Array,
+    params: Params | None,
+    max_squared_norm: float,
+) -> tuple[jax.Array, dict[str, jax.Array]]:
+    """A ``should_skip_update_fn``: skip gradients with ``|g|^2 >= max_squared_norm``.
+
+    optax's function of the same name and signature (bind ``max_squared_norm``
+    with ``functools.partial``); a NaN norm is skipped too. The skip state
+    holds ``should_skip`` and ``norm_squared``. Outside :class:`MultiSteps`,
+    :func:`~gradtx.apply_if_norm_below` does the same for any transformation.
+
+    Example:
+      >>> import functools, gradtx, jax.numpy as jnp
+      >>> fn = functools.partial(gradtx.skip_large_updates, max_squared_norm=10.0)
+      >>> skip, info = fn(jnp.array([3.0, 4.0]), 0, None)
+      >>> bool(skip), float(info["norm_squared"])
+      (True, 25.0)
+    """
+    del gradient_step, params
+    norm_sq = jnp.square(global_norm(updates))
+    should_skip = ~(norm_sq < max_squared_norm)
+    return should_skip, {"should_skip": should_skip, "norm_squared": norm_sq}
 
 
 def _check_k(k: Any) -> None:
@@ -67,10 +130,15 @@ class MultiSteps:
     ``flax.nnx.Optimizer``). :func:`accumulate` is the short form.
 
     Args:
-      inner: the optimizer to run on the accumulated gradient.
+      opt: the optimizer to run on the accumulated gradient.
       every_k_schedule: ``k``, an int >= 1, or a function of the optimizer
         step count (int32) returning ``k``.
       use_grad_mean: accumulate the mean (True, the default) or the sum.
+      should_skip_update_fn: ``fn(updates, gradient_step, params) ->
+        (should_skip, skip_state)``, as in optax (e.g.
+        :func:`skip_not_finite`, :func:`skip_large_updates`): when
+        ``should_skip`` (a bool scalar) is True, the mini-batch is dropped:
+        zero updates, nothing accumulated, only ``skip_state`` changes.
       accumulator_dtype: dtype of the accumulator; default: each param's dtype
         promoted to at least float32, so bfloat16 gradients are summed without
         rounding away small ones (for float32 params: exactly one params-sized
@@ -92,12 +160,14 @@ class MultiSteps:
 
     def __init__(
         self,
-        inner: GradientTransformation,
+        opt: GradientTransformation,
         every_k_schedule: int | Callable[[jax.Array], Any],
         use_grad_mean: bool = True,
+        should_skip_update_fn: SkipFn | None = None,
         accumulator_dtype: Any = None,
     ) -> None:
-        self._inner = _as_transform(inner, "MultiSteps' inner")
+        self._inner = _as_transform(opt, "MultiSteps' opt")
+        self._skip_fn = should_skip_update_fn
         self._extra = _takes_extra_args(self._inner.update)
         if callable(every_k_schedule):
             self._k = every_k_schedule
@@ -120,6 +190,10 @@ class MultiSteps:
     def init(self, params: Params) -> MultiStepsState:
         """The initial state: ``inner``'s, a zero accumulator and zero counters."""
         check_params(params)
+        skip_state: Any = ()
+        if self._skip_fn is not None:
+            zeros = jax.tree.map(jnp.zeros_like, params)
+            skip_state = self._skip_fn(zeros, zero_count(), params)[1]
         return MultiStepsState(
             mini_step=zero_count(),
             gradient_step=zero_count(),
@@ -127,6 +201,7 @@ class MultiSteps:
             acc_grads=jax.tree.map(
                 lambda p: jnp.zeros(jnp.shape(p), self._acc_dtype_of(p)), params
             ),
+            skip_state=skip_state,
         )
 
     def update(
@@ -137,6 +212,35 @@ class MultiSteps:
         **extra_args: Any,
     ) -> tuple[Updates, MultiStepsState]:
         """Accumulates ``updates``; every k-th call, steps ``inner`` on the mean."""
+        if self._skip_fn is None:
+            return self._accumulate(updates, state, params, extra_args)
+        skip, skip_state = self._skip_fn(updates, state.gradient_step, params)
+        skip = jnp.asarray(skip)
+        if (skip.dtype, skip.shape) != (jnp.bool_, ()):
+            raise ValueError(
+                "should_skip_update_fn must return a bool scalar first, got "
+                f"{skip.dtype}{list(skip.shape)}."
+            )
+
+        def go(_: None) -> tuple[Updates, MultiStepsState]:
+            out, new = self._accumulate(updates, state, params, extra_args)
+            return out, new._replace(skip_state=skip_state)
+
+        shapes = jax.eval_shape(go, None)[0]
+
+        def drop(_: None) -> tuple[Updates, MultiStepsState]:
+            zeros = jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), shapes)
+            return zeros, state._replace(skip_state=skip_state)
+
+        return jax.lax.cond(skip, drop, go, None)
+
+    def _accumulate(
+        self,
+        updates: Updates,
+        state: MultiStepsState,
+        params: Params | None,
+        extra_args: dict[str, Any],
+    ) -> tuple[Updates, MultiStepsState]:
         k = jnp.asarray(self._k(state.gradient_step), COUNT_DTYPE)
         n = state.mini_step
         count = safe_increment(n) if self._mean else None
@@ -181,6 +285,7 @@ class MultiSteps:
             ),
             inner_opt_state=inner_state,
             acc_grads=acc,
+            skip_state=state.skip_state,
         )
 
     def has_updated(self, state: MultiStepsState) -> jax.Array:

@@ -103,3 +103,58 @@ def test_k_must_be_a_positive_int(bad: Any) -> None:
         gradtx.accumulate(gradtx.sgd(0.1), bad)
     with pytest.raises(ValueError, match="every_k_schedule"):
         gradtx.MultiSteps(gradtx.sgd(0.1), bad)
+
+
+def test_optax_keywords_and_skipping_large_updates_match_optax() -> None:
+    import functools
+
+    import optax
+
+    limit = 4.0
+    ours = gradtx.MultiSteps(
+        opt=gradtx.adam(0.1),
+        every_k_schedule=2,
+        should_skip_update_fn=functools.partial(
+            gradtx.skip_large_updates, max_squared_norm=limit
+        ),
+    )
+    theirs = optax.MultiSteps(
+        opt=optax.adam(0.1),
+        every_k_schedule=2,
+        should_skip_update_fn=functools.partial(
+            optax.skip_large_updates, max_squared_norm=limit
+        ),
+    )
+    p_ours = p_theirs = PARAMS
+    s_ours, s_theirs = ours.init(PARAMS), theirs.init(PARAMS)
+    skipped = 0
+    for i in range(12):
+        scale = 5.0 if i % 5 == 3 else 0.3  # every fifth gradient is too large
+        value = scale * (1 + i % 3)
+        g = jax.tree.map(lambda p, v=value: jnp.full_like(p, v), PARAMS)
+        u, s_ours = ours.update(g, s_ours, p_ours)
+        v, s_theirs = theirs.update(g, s_theirs, p_theirs)
+        p_ours = gradtx.apply_updates(p_ours, u)
+        p_theirs = optax.apply_updates(p_theirs, v)
+        skipped += bool(s_ours.skip_state["should_skip"])
+        assert bool(s_ours.skip_state["should_skip"]) == bool(
+            s_theirs.skip_state["should_skip"]
+        )
+        for k in PARAMS:
+            np.testing.assert_allclose(p_ours[k], p_theirs[k], rtol=1e-6, atol=1e-6)
+    assert skipped == 2
+    assert int(s_ours.gradient_step) == int(s_theirs.gradient_step) == 5
+
+
+def test_a_non_finite_mini_batch_is_dropped_not_accumulated() -> None:
+    ms = gradtx.MultiSteps(
+        gradtx.sgd(1.0), 2, should_skip_update_fn=gradtx.skip_not_finite
+    )
+    state = ms.init(jnp.zeros(2))
+    outs = []
+    for g in [[1.0, 1.0], [jnp.nan, 0.0], [3.0, 3.0]]:
+        u, state = ms.update(jnp.asarray(g), state)
+        outs.append(np.asarray(u))
+    assert int(state.skip_state["num_not_finite"]) == 0  # the last batch's
+    np.testing.assert_array_equal(outs[1], [0.0, 0.0])
+    np.testing.assert_allclose(outs[2], [-2.0, -2.0])  # mean of batches 1 and 3
