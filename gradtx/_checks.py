@@ -93,6 +93,19 @@ def check_optional_number(name: str, value: Any, **kwargs: Any) -> None:
         check_number(name, value, **kwargs)
 
 
+def check_int(name: str, value: Any, *, low: int, meaning: str) -> None:
+    """Raises ValueError unless ``value`` is an int (not a bool) >= ``low``.
+
+    ``meaning`` says what the number is, for the message.
+    """
+    if (
+        not isinstance(value, int | np.integer)
+        or isinstance(value, bool | np.bool_)
+        or value < low
+    ):
+        raise ValueError(f"{name} is {value!r}; expected an int >= {low} ({meaning}).")
+
+
 def check_bool(name: str, value: Any) -> None:
     """Raises TypeError unless ``value`` is a Python bool."""
     if not isinstance(value, bool | np.bool_):

@@ -8,6 +8,7 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
+from gradtx._checks import check_int
 from gradtx._numerics import (
     COUNT_DTYPE,
     compute_dtype,
@@ -101,11 +102,12 @@ def skip_large_updates(
 
 
 def _check_k(k: Any) -> None:
-    if not isinstance(k, int) or isinstance(k, bool) or k < 1:
-        raise ValueError(
-            f"every_k_schedule is {k!r}; expected an int >= 1 (mini-steps per "
-            "optimizer step) or a function of the optimizer step count."
-        )
+    check_int(
+        "every_k_schedule",
+        k,
+        low=1,
+        meaning="mini-steps per optimizer step, or a function of the step count",
+    )
 
 
 class MultiSteps:

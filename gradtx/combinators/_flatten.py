@@ -8,6 +8,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from gradtx._checks import check_int
 from gradtx.core import (
     GradientTransformation,
     Params,
@@ -169,14 +170,12 @@ def flatten(
       Array([0.5, 0.5, 0.5], dtype=float32)
     """
     inner = _as_transform(inner, "flatten's inner")
-    if max_leaf_size is not None and (
-        not isinstance(max_leaf_size, int | np.integer)
-        or isinstance(max_leaf_size, bool)
-        or max_leaf_size < 0
-    ):
-        raise ValueError(
-            f"max_leaf_size is {max_leaf_size!r}; expected an int >= 0 (leaves "
-            "with more elements are not packed), or None to pack every leaf."
+    if max_leaf_size is not None:
+        check_int(
+            "max_leaf_size",
+            max_leaf_size,
+            low=0,
+            meaning="larger leaves are not packed; None packs every leaf",
         )
     extra = _takes_extra_args(inner.update)
 

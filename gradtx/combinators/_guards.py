@@ -7,7 +7,7 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from gradtx._checks import check_number
+from gradtx._checks import check_int, check_number
 from gradtx._numerics import COUNT_DTYPE, reduce_leaves, safe_increment, zero_count
 from gradtx.core import (
     GradientTransformation,
@@ -95,15 +95,12 @@ def apply_if_finite(
       (Array([0., 0.], dtype=float32), 1, False)
     """
     inner = _as_transform(inner, "apply_if_finite's inner")
-    if (
-        not isinstance(max_consecutive_errors, int)
-        or isinstance(max_consecutive_errors, bool)
-        or max_consecutive_errors < 0
-    ):
-        raise ValueError(
-            f"max_consecutive_errors is {max_consecutive_errors!r}; expected an "
-            "int >= 0 (the number of non-finite steps in a row to skip)."
-        )
+    check_int(
+        "max_consecutive_errors",
+        max_consecutive_errors,
+        low=0,
+        meaning="the number of non-finite steps in a row to skip",
+    )
     extra = _takes_extra_args(inner.update)
 
     def init(params: Params) -> ApplyIfFiniteState:
