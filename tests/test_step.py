@@ -85,6 +85,9 @@ def _optax_step(tx: Any) -> Any:
 
 def test_the_fusion_check_catches_a_materialized_clipped_gradient() -> None:
     # optax's clip_by_global_norm makes XLA keep a clipped copy of the gradients.
+    if jax.default_backend() != "cpu":
+        # Seen on an H200 (jax 0.11.2): XLA:GPU's multi-output fusion avoids it.
+        pytest.skip("XLA:CPU's behaviour: GPU fuses optax's clipped gradient")
     tx = optax.chain(optax.clip_by_global_norm(1.0), optax.adamw(1e-3))
     mem, _, _ = _memory(_optax_step(tx), tx)
     assert mem.temp_size_in_bytes >= BIG * 4
