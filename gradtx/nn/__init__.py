@@ -1,0 +1,13 @@
+"""Layers as Flax NNX modules, each a thin shell over a pure function.
+
+``gradtx.nn.functional`` holds the pure functions: plain arrays and explicit
+PRNG keys, with or without Flax. Importing ``gradtx`` alone does not import
+Flax; importing ``gradtx.nn`` does.
+"""
+
+from gradtx.nn import functional as functional
+from gradtx.nn._dropout import Dropout as Dropout
+from gradtx.nn._dropout import DropPath as DropPath
+from gradtx.nn._dropout import SpatialDropout as SpatialDropout
+
+__all__ = ["DropPath", "Dropout", "SpatialDropout", "functional"]
