@@ -16,6 +16,7 @@ from gradtx._numerics import (
     safe_increment,
     zero_count,
 )
+from gradtx.combinators._guards import _run_or_zeros
 from gradtx.core import (
     GradientTransformation,
     Params,
@@ -224,17 +225,12 @@ class MultiSteps:
                 f"{skip.dtype}{list(skip.shape)}."
             )
 
-        def go(_: None) -> tuple[Updates, MultiStepsState]:
+        def go() -> tuple[Updates, MultiStepsState]:
             out, new = self._accumulate(updates, state, params, extra_args)
             return out, new._replace(skip_state=skip_state)
 
-        shapes = jax.eval_shape(go, None)[0]
-
-        def drop(_: None) -> tuple[Updates, MultiStepsState]:
-            zeros = jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), shapes)
-            return zeros, state._replace(skip_state=skip_state)
-
-        return jax.lax.cond(skip, drop, go, None)
+        # A skipped mini-batch: zero updates; only skip_state changes.
+        return _run_or_zeros(~skip, go, state._replace(skip_state=skip_state))
 
     def _accumulate(
         self,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import jax
@@ -202,6 +203,20 @@ def apply_if_norm_below(
     return GradientTransformation(init, update)
 
 
+def _run_or_zeros(
+    accept: jax.Array, run: Callable[[], tuple[Updates, Any]], fallback: Any
+) -> tuple[Updates, Any]:
+    """``run()`` where ``accept``; else zero updates shaped like run's, and
+    ``fallback`` as the state. One ``lax.cond``: ``run`` is not computed when
+    it is not taken."""
+    shapes = jax.eval_shape(run)[0]
+
+    def skip() -> tuple[Updates, Any]:
+        return jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), shapes), fallback
+
+    return jax.lax.cond(accept, run, skip)
+
+
 def _guarded_update(
     accept: jax.Array,
     inner: GradientTransformation,
@@ -212,14 +227,8 @@ def _guarded_update(
     extra_args: dict[str, Any],
 ) -> tuple[Updates, Any]:
     """``inner``'s update where ``accept``, else zeros and the old state."""
-
-    def run(_: None) -> tuple[Updates, Any]:
-        return _call_update(inner, extra, updates, inner_state, params, extra_args)
-
-    shapes = jax.eval_shape(run, None)[0]
-
-    def skip(_: None) -> tuple[Updates, Any]:
-        zeros = jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), shapes)
-        return zeros, inner_state
-
-    return jax.lax.cond(accept, run, skip, None)
+    return _run_or_zeros(
+        accept,
+        lambda: _call_update(inner, extra, updates, inner_state, params, extra_args),
+        inner_state,
+    )

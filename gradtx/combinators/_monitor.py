@@ -95,7 +95,8 @@ def monitor(inner: GradientTransformation | None = None) -> GradientTransformati
         out, inner_state = _call_update(
             inner, extra, updates, state.inner_state, params, extra_args
         )
-        norm_out = global_norm(out).astype(jnp.float32)
+        # Without an inner transformation the updates pass as they are.
+        norm_out = norm_in if out is updates else global_norm(out).astype(jnp.float32)
         norm_p = global_norm(params).astype(jnp.float32)
         return out, MonitorState(
             norm_in, norm_out, norm_p, norm_out / norm_p, inner_state

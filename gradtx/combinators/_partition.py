@@ -7,7 +7,7 @@ from typing import Any, NamedTuple
 
 import jax
 
-from gradtx.combinators._masking import MaskedState, masked
+from gradtx.combinators._masking import MaskedState, _is_mask_fn, masked
 from gradtx.core import (
     GradientTransformation,
     Params,
@@ -26,15 +26,9 @@ class PartitionState(NamedTuple):
     inner_states: dict[Hashable, MaskedState]
 
 
-def _is_labels_fn(labels: Any) -> bool:
-    # As with masks: a plain function is called, a callable pytree is a tree.
-    return callable(labels) and jax.tree_util.treedef_is_leaf(
-        jax.tree.structure(labels)
-    )
-
-
 def _labels(param_labels: Labels, tree: Any, known: Mapping[Hashable, Any]) -> Any:
-    labels = param_labels(tree) if _is_labels_fn(param_labels) else param_labels
+    # As with masks: a plain function is called, a callable pytree is a tree.
+    labels = param_labels(tree) if _is_mask_fn(param_labels) else param_labels
     found = []
     for path, label in jax.tree_util.tree_flatten_with_path(labels)[0]:
         if label not in known:

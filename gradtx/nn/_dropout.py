@@ -22,9 +22,9 @@ class _Stochastic(nnx.Module):
         self,
         rate: float,
         *,
-        deterministic: bool | None,
-        rng_collection: str,
-        rngs: nnx.Rngs | nnx.RngStream | None,
+        deterministic: bool | None = False,
+        rng_collection: str = "dropout",
+        rngs: nnx.Rngs | nnx.RngStream | None = None,
     ) -> None:
         _checks.check_number("rate", rate, low=0.0, high=1.0)
         self.rate = rate
@@ -65,19 +65,32 @@ class _Stochastic(nnx.Module):
             "nnx.RngStream or a key."
         )
 
-    def _prepare(
-        self, deterministic: bool | None, rngs: RngsArg
-    ) -> tuple[bool, jax.Array | None]:
+    def __call__(
+        self,
+        inputs: jax.Array,
+        *,
+        deterministic: bool | None = None,
+        rngs: RngsArg = None,
+    ) -> jax.Array:
+        """Drops in training mode; the identity in evaluation mode.
+
+        ``deterministic`` and ``rngs`` (an ``nnx.Rngs``, a stream or a key)
+        given here take precedence over the module's.
+        """
         off = self._mode(deterministic) or self.rate == 0.0
-        if off or self.rate == 1.0:
-            return off, None
-        key = self._key(rngs)
-        if key is None:
-            raise ValueError(
-                f"{type(self).__name__} is in training mode but has no rngs: pass "
-                "rngs=nnx.Rngs(dropout=0) to the constructor or rngs= to the call."
-            )
-        return off, key
+        key = None
+        if not off and self.rate != 1.0:
+            key = self._key(rngs)
+            if key is None:
+                raise ValueError(
+                    f"{type(self).__name__} is in training mode but has no rngs: "
+                    "pass rngs=nnx.Rngs(dropout=0) to the constructor or rngs= to "
+                    "the call."
+                )
+        return self._apply(key, inputs, off)
+
+    def _apply(self, key: jax.Array | None, x: jax.Array, off: bool) -> jax.Array:
+        raise NotImplementedError
 
     def set_view(self, deterministic: bool | None = None) -> None:
         """Used by ``nnx.view``: sets the mode.
@@ -135,21 +148,9 @@ class Dropout(_Stochastic):
         )
         self.broadcast_dims = tuple(broadcast_dims)
 
-    def __call__(
-        self,
-        inputs: jax.Array,
-        *,
-        deterministic: bool | None = None,
-        rngs: RngsArg = None,
-    ) -> jax.Array:
-        """Drops units of ``inputs`` in training mode; identity in eval mode."""
-        off, key = self._prepare(deterministic, rngs)
+    def _apply(self, key: jax.Array | None, x: jax.Array, off: bool) -> jax.Array:
         return functional.dropout(
-            key,
-            inputs,
-            self.rate,
-            broadcast_dims=self.broadcast_dims,
-            deterministic=off,
+            key, x, self.rate, broadcast_dims=self.broadcast_dims, deterministic=off
         )
 
 
@@ -189,17 +190,9 @@ class SpatialDropout(_Stochastic):
         )
         self.channel_axis = channel_axis
 
-    def __call__(
-        self,
-        inputs: jax.Array,
-        *,
-        deterministic: bool | None = None,
-        rngs: RngsArg = None,
-    ) -> jax.Array:
-        """Drops whole channels in training mode; identity in eval mode."""
-        off, key = self._prepare(deterministic, rngs)
+    def _apply(self, key: jax.Array | None, x: jax.Array, off: bool) -> jax.Array:
         return functional.spatial_dropout(
-            key, inputs, self.rate, channel_axis=self.channel_axis, deterministic=off
+            key, x, self.rate, channel_axis=self.channel_axis, deterministic=off
         )
 
 
@@ -223,28 +216,5 @@ class DropPath(_Stochastic):
       Array([1., 1., 1.], dtype=float32)
     """  # noqa: E501
 
-    def __init__(
-        self,
-        rate: float,
-        *,
-        deterministic: bool | None = False,
-        rng_collection: str = "dropout",
-        rngs: nnx.Rngs | nnx.RngStream | None = None,
-    ) -> None:
-        super().__init__(
-            rate,
-            deterministic=deterministic,
-            rng_collection=rng_collection,
-            rngs=rngs,
-        )
-
-    def __call__(
-        self,
-        inputs: jax.Array,
-        *,
-        deterministic: bool | None = None,
-        rngs: RngsArg = None,
-    ) -> jax.Array:
-        """Drops the whole input per example in training mode."""
-        off, key = self._prepare(deterministic, rngs)
-        return functional.drop_path(key, inputs, self.rate, deterministic=off)
+    def _apply(self, key: jax.Array | None, x: jax.Array, off: bool) -> jax.Array:
+        return functional.drop_path(key, x, self.rate, deterministic=off)

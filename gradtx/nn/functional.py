@@ -12,6 +12,7 @@ import jax
 import jax.numpy as jnp
 
 from gradtx import _checks
+from gradtx._numerics import compute_dtype
 
 __all__ = ["batch_norm", "drop_path", "dropout", "spatial_dropout"]
 
@@ -268,7 +269,7 @@ def batch_norm(
                 f"{features} features along axis {axis} (shape {jnp.shape(x)}); "
                 "they must match (num_features, or the axis, is wrong)."
             )
-    stat_dtype = jnp.promote_types(jnp.result_type(x), jnp.float32)
+    stat_dtype = compute_dtype(jnp.result_type(x))
     shape = tuple(features if i == feature else 1 for i in range(ndim))
     xs = x.astype(stat_dtype)
     if training:

@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 
 from gradtx import _checks
-from gradtx._numerics import abs_sq, leafwise, real_dtype, reduce_leaves
+from gradtx._numerics import abs_sq, leafwise, real_dtype, reduce_leaves, up
 from gradtx.core import (
     EmptyState,
     GradientTransformation,
@@ -186,8 +186,7 @@ def clip_by_block_rms(threshold: Any) -> GradientTransformation:
     _checks.check_number("threshold", threshold, low=0.0, low_open=True)
 
     def leaf(u: jax.Array) -> jax.Array:
-        wide = u.astype(jnp.promote_types(u.dtype, jnp.float32))
-        rms = jnp.sqrt(jnp.mean(abs_sq(wide)))
+        rms = jnp.sqrt(jnp.mean(abs_sq(up(u))))
         denom = jnp.maximum(1.0, rms / threshold)
         return (u / denom.astype(real_dtype(u.dtype))).astype(u.dtype)
 
@@ -229,9 +228,7 @@ def unitwise_norm(x: jax.Array) -> jax.Array:
             f"unitwise_norm handles arrays of up to 5 dimensions, got shape "
             f"{x.shape}; mask such leaves out of adaptive_grad_clip."
         )
-    sq = jnp.sum(
-        abs_sq(x.astype(jnp.promote_types(x.dtype, "f4"))), axes, keepdims=True
-    )
+    sq = jnp.sum(abs_sq(up(x)), axes, keepdims=True)
     return jnp.broadcast_to(jnp.sqrt(sq), x.shape)
 
 
