@@ -6,8 +6,19 @@ Flax; importing ``gradtx.nn`` does.
 """
 
 from gradtx.nn import functional as functional
+from gradtx.nn._batch_norm import BatchNorm as BatchNorm
+from gradtx.nn._batch_norm import recompute_batch_stats as recompute_batch_stats
+from gradtx.nn._batch_norm import renorm_warmup as renorm_warmup
 from gradtx.nn._dropout import Dropout as Dropout
 from gradtx.nn._dropout import DropPath as DropPath
 from gradtx.nn._dropout import SpatialDropout as SpatialDropout
 
-__all__ = ["DropPath", "Dropout", "SpatialDropout", "functional"]
+__all__ = [
+    "BatchNorm",
+    "DropPath",
+    "Dropout",
+    "SpatialDropout",
+    "functional",
+    "recompute_batch_stats",
+    "renorm_warmup",
+]

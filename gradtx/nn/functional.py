@@ -12,9 +12,16 @@ import jax
 import jax.numpy as jnp
 
 from gradtx import _checks
-from gradtx._numerics import compute_dtype
+from gradtx.nn._batch_norm_fn import batch_norm as batch_norm
+from gradtx.nn._batch_norm_fn import batch_renorm as batch_renorm
 
-__all__ = ["batch_norm", "drop_path", "dropout", "spatial_dropout"]
+__all__ = [
+    "batch_norm",
+    "batch_renorm",
+    "drop_path",
+    "dropout",
+    "spatial_dropout",
+]
 
 
 def _masked_scale(
@@ -188,107 +195,3 @@ def drop_path(
     """
     shape = (jnp.shape(x)[0],) + (1,) * (jnp.ndim(x) - 1) if jnp.ndim(x) else ()
     return _masked_scale(key, x, rate, shape, deterministic, "drop_path")
-
-
-def batch_norm(
-    x: jax.Array,
-    scale: jax.Array | None,
-    bias: jax.Array | None,
-    mean: jax.Array,
-    var: jax.Array,
-    *,
-    axis: int = -1,
-    epsilon: float = 1e-5,
-    momentum: float = 0.99,
-    training: bool,
-    axis_name: str | None = None,
-) -> tuple[jax.Array, jax.Array, jax.Array]:
-    r"""Batch normalization (Ioffe & Szegedy 2015), as a pure function.
-
-    Training mode normalizes with the batch statistics over every axis but the
-    feature ``axis``, and returns running statistics updated as an EMA:
-
-    .. math::
-       \mu_B = \tfrac{1}{m}\textstyle\sum x, \quad
-       \sigma_B^2 = \tfrac{1}{m}\textstyle\sum x^2 - \mu_B^2, \quad
-       y = \gamma \frac{x - \mu_B}{\sqrt{\sigma_B^2 + \epsilon}} + \beta,
-
-       \hat\mu \leftarrow \rho\,\hat\mu + (1 - \rho)\,\mu_B, \quad
-       \hat\sigma^2 \leftarrow \rho\,\hat\sigma^2 + (1 - \rho)\,\sigma_B^2
-
-    (:math:`\rho` = ``momentum``; the biased batch variance, as Flax keeps it;
-    the paper and PyTorch store :math:`\tfrac{m}{m-1}\sigma_B^2`). Evaluation
-    mode normalizes with the given ``mean`` and ``var`` and returns them
-    unchanged. Statistics are computed in at least float32 (bfloat16 inputs
-    too); ``y`` has ``x``'s dtype. With ``axis_name``, the batch statistics
-    are averaged over that mapped axis (``lax.pmean``), for data-parallel
-    training under ``shard_map`` or ``pmap``.
-
-    Args:
-      x: the input; features along ``axis``.
-      scale: :math:`\gamma`, shape ``(features,)``, or None for 1.
-      bias: :math:`\beta`, shape ``(features,)``, or None for 0.
-      mean: the running mean, shape ``(features,)``.
-      var: the running variance, shape ``(features,)``.
-      axis: the feature axis.
-      epsilon: :math:`\epsilon > 0`.
-      momentum: :math:`\rho \in [0, 1]`.
-      training: use (and update) batch statistics.
-      axis_name: a mapped axis to average the statistics over.
-
-    Returns:
-      ``(y, new_mean, new_var)``.
-
-    Raises:
-      ValueError: ``epsilon`` <= 0, ``momentum`` outside [0, 1], or parameters
-        whose length differs from the feature count (both numbers named).
-
-    Example:
-      >>> import jax.numpy as jnp
-      >>> from gradtx.nn import functional as F
-      >>> x = jnp.array([[1.0], [3.0]])
-      >>> y, m, v = F.batch_norm(x, None, None, jnp.zeros(1), jnp.ones(1),
-      ...                        epsilon=1e-6, momentum=0.9, training=True)
-      >>> y.ravel(), m, v  # batch mean 2, variance 1
-      (Array([-0.9999995,  0.9999995], dtype=float32), Array([0.2], dtype=float32), Array([1.], dtype=float32))
-
-    References:
-      Ioffe & Szegedy, *Batch Normalization: Accelerating Deep Network Training
-      by Reducing Internal Covariate Shift*, ICML 2015.
-    """  # noqa: E501
-    _checks.check_number("epsilon", epsilon, low=0.0, low_open=True)
-    _checks.check_number("momentum", momentum, low=0.0, high=1.0)
-    _checks.check_bool("training", training)
-    ndim = jnp.ndim(x)
-    feature = axis % ndim
-    features = jnp.shape(x)[feature]
-    for name, value in (("scale", scale), ("bias", bias), ("mean", mean), ("var", var)):
-        if value is not None and jnp.shape(value) != (features,):
-            raise ValueError(
-                f"batch_norm: {name} has shape {jnp.shape(value)} but the input has "
-                f"{features} features along axis {axis} (shape {jnp.shape(x)}); "
-                "they must match (num_features, or the axis, is wrong)."
-            )
-    stat_dtype = compute_dtype(jnp.result_type(x))
-    shape = tuple(features if i == feature else 1 for i in range(ndim))
-    xs = x.astype(stat_dtype)
-    if training:
-        reduce = tuple(i for i in range(ndim) if i != feature)
-        batch_mean = jnp.mean(xs, axis=reduce)
-        batch_sq = jnp.mean(xs * xs, axis=reduce)
-        if axis_name is not None:
-            batch_mean, batch_sq = jax.lax.pmean((batch_mean, batch_sq), axis_name)
-        batch_var = jnp.maximum(batch_sq - batch_mean * batch_mean, 0.0)
-        use_mean, use_var = batch_mean, batch_var
-        new_mean = momentum * mean + (1 - momentum) * batch_mean.astype(mean.dtype)
-        new_var = momentum * var + (1 - momentum) * batch_var.astype(var.dtype)
-    else:
-        use_mean, use_var = mean.astype(stat_dtype), var.astype(stat_dtype)
-        new_mean, new_var = mean, var
-    mul = jax.lax.rsqrt(use_var + epsilon)
-    if scale is not None:
-        mul = mul * scale.astype(stat_dtype)
-    y = (xs - use_mean.reshape(shape)) * mul.reshape(shape)
-    if bias is not None:
-        y = y + bias.astype(stat_dtype).reshape(shape)
-    return y.astype(jnp.result_type(x)), new_mean, new_var

@@ -89,3 +89,24 @@ def test_inside_nnx_jit_each_step_draws_a_new_mask() -> None:
 
     first, second = forward(model, X), forward(model, X)
     assert bool(jnp.any((first == 0) != (second == 0)))
+
+
+def test_nn_all_lists_every_public_name_with_documented_examples() -> None:
+    import inspect
+    import types
+
+    for module in (gradtx.nn, gradtx.nn.functional):
+        public = {
+            n
+            for n, v in vars(module).items()
+            if not n.startswith("_")
+            and not isinstance(v, types.ModuleType)
+            and getattr(v, "__module__", "").startswith("gradtx.nn")
+        }
+        public |= {"functional"} if module is gradtx.nn else set()
+        assert set(module.__all__) == public, module.__name__
+        assert list(module.__all__) == sorted(module.__all__)
+        for name in module.__all__:
+            obj = getattr(module, name)
+            if inspect.isfunction(obj) or inspect.isclass(obj):
+                assert ">>>" in (inspect.getdoc(obj) or ""), name

@@ -1,0 +1,392 @@
+"""BatchNorm as a Flax NNX module, and the re-estimation of its statistics."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+from flax import nnx
+
+from gradtx import _checks
+from gradtx._numerics import safe_increment
+from gradtx.nn import functional
+from gradtx.schedules import Schedule, linear_schedule
+
+__all__ = ["BatchNorm", "recompute_batch_stats", "renorm_warmup"]
+
+Initializer = Callable[..., jax.Array]
+Limit = float | Schedule
+_ZEROS: Initializer = nnx.initializers.zeros_init()
+_ONES: Initializer = nnx.initializers.ones_init()
+
+
+def renorm_warmup(
+    r_max: float = 3.0,
+    d_max: float = 5.0,
+    *,
+    hold_steps: int = 5000,
+    r_max_steps: int = 40000,
+    d_max_steps: int = 25000,
+) -> tuple[Schedule, Schedule]:
+    r"""Batch Renormalization's warm-up: schedules for ``r_max`` and ``d_max``.
+
+    Ioffe (2017, Sec. 4) trains as plain batch norm first (:math:`r_{max}=1`,
+    :math:`d_{max}=0`) and then relaxes the limits linearly; the defaults are
+    the paper's ImageNet schedule: held for 5,000 steps, :math:`r_{max}`
+    reaching 3 at step 40,000 and :math:`d_{max}` reaching 5 at step 25,000.
+    Scale the step counts to your run's length.
+
+    Args:
+      r_max: the final :math:`r_{max} \ge 1`.
+      d_max: the final :math:`d_{max} \ge 0`.
+      hold_steps: steps at :math:`r_{max}=1, d_{max}=0`.
+      r_max_steps: the step at which ``r_max`` is reached.
+      d_max_steps: the step at which ``d_max`` is reached.
+
+    Returns:
+      ``(r_max_schedule, d_max_schedule)``, for ``BatchNorm(renorm=True,
+      r_max=..., d_max=...)``.
+
+    Raises:
+      ValueError: a limit out of range, or a step count that ends before the
+        hold does.
+
+    Example:
+      >>> import gradtx.nn
+      >>> r, d = gradtx.nn.renorm_warmup(hold_steps=10, r_max_steps=30, d_max_steps=20)
+      >>> [float(r(t)) for t in (0, 10, 20, 30, 99)], float(d(15))
+      ([1.0, 1.0, 2.0, 3.0, 3.0], 2.5)
+    """
+    _checks.check_number("r_max", r_max, low=1.0)
+    _checks.check_number("d_max", d_max, low=0.0)
+    _checks.check_int("hold_steps", hold_steps, low=0, meaning="steps held")
+    for name, end in (("r_max_steps", r_max_steps), ("d_max_steps", d_max_steps)):
+        _checks.check_int(name, end, low=hold_steps + 1, meaning="after hold_steps")
+    r_sched = linear_schedule(1.0, r_max, r_max_steps - hold_steps, hold_steps)
+    d_sched = linear_schedule(0.0, d_max, d_max_steps - hold_steps, hold_steps)
+    return r_sched, d_sched
+
+
+class BatchNorm(nnx.Module):
+    """Batch normalization as a Flax NNX module, with Batch Renorm and ghost batches.
+
+    A drop-in for ``flax.nnx.BatchNorm``: the same arguments, parameters
+    (``scale``, ``bias``: ``nnx.Param``) and running statistics (``mean``,
+    ``var``: ``nnx.BatchStat``, so ``nnx.Optimizer(..., wrt=nnx.Param)`` never
+    touches them), the same keys drawn from ``rngs.params``, the same outputs
+    and output dtype, and the same modes: ``model.train()`` / ``model.eval()``,
+    ``nnx.view(model, use_running_average=...)`` and a call-time
+    ``use_running_average``. The math is
+    :func:`gradtx.nn.functional.batch_norm`; with ``renorm=True`` it is
+    :func:`~gradtx.nn.functional.batch_renorm`, whose limits may be schedules
+    of the number of training calls (kept in ``renorm_steps``, a
+    ``BatchStat``); see :func:`renorm_warmup`.
+
+    Args:
+      num_features: the size of the feature axis.
+      use_running_average: the mode (True: evaluation); None to set it later.
+      axis: the feature axis.
+      momentum: the running statistics' EMA decay, in [0, 1].
+      epsilon: added to the variance, > 0.
+      dtype: the output (and computation) dtype; by default the promoted dtype
+        of the input and the variables, as in Flax.
+      param_dtype: the dtype of ``scale`` and ``bias``.
+      use_bias: learn a shift :math:`\\beta`.
+      use_scale: learn a scale :math:`\\gamma`.
+      bias_init: the initializer of ``bias``.
+      scale_init: the initializer of ``scale``.
+      axis_name: average batch statistics over this mapped axis (data
+        parallelism under ``shard_map`` / ``pmap``).
+      renorm: use Batch Renormalization (Ioffe 2017) in training.
+      r_max: renorm's :math:`r_{max} \\ge 1` or a schedule; 3.0 by default.
+      d_max: renorm's :math:`d_{max} \\ge 0` or a schedule; 5.0 by default.
+      ghost_batch_size: normalize training batches in ghost batches of this
+        many examples (Hoffer et al. 2017); None for the whole batch.
+      rngs: an ``nnx.Rngs``; ``scale`` and ``bias`` draw from its ``params``
+        stream, as Flax's do.
+
+    Raises:
+      ValueError: a hyperparameter out of range, or ``r_max`` / ``d_max``
+        without ``renorm=True``.
+      TypeError: ``rngs`` is not an ``nnx.Rngs``.
+
+    Example:
+      >>> import jax, jax.numpy as jnp
+      >>> from flax import nnx
+      >>> import gradtx.nn
+      >>> layer = gradtx.nn.BatchNorm(3, momentum=0.9, rngs=nnx.Rngs(0))
+      >>> x = jax.random.normal(jax.random.key(0), (8, 3)) * 2 + 5
+      >>> y = layer(x)  # training: batch statistics, running ones updated
+      >>> bool(jnp.allclose(y.mean(0), 0, atol=1e-5)), layer.mean[...].round(1)
+      (True, Array([0.5, 0.5, 0.5], dtype=float32))
+      >>> layer.eval()  # evaluation: the running statistics
+      >>> layer(x).shape
+      (8, 3)
+    """
+
+    def __init__(
+        self,
+        num_features: int,
+        *,
+        use_running_average: bool | None = False,
+        axis: int = -1,
+        momentum: float = 0.99,
+        epsilon: float = 1e-5,
+        dtype: Any = None,
+        param_dtype: Any = jnp.float32,
+        use_bias: bool = True,
+        use_scale: bool = True,
+        bias_init: Initializer = _ZEROS,
+        scale_init: Initializer = _ONES,
+        axis_name: str | None = None,
+        renorm: bool = False,
+        r_max: Limit | None = None,
+        d_max: Limit | None = None,
+        ghost_batch_size: int | None = None,
+        rngs: nnx.Rngs,
+    ) -> None:
+        _checks.check_int("num_features", num_features, low=1, meaning="features")
+        _checks.check_number("momentum", momentum, low=0.0, high=1.0)
+        _checks.check_number("epsilon", epsilon, low=0.0, low_open=True)
+        for name, flag in (
+            ("use_bias", use_bias),
+            ("use_scale", use_scale),
+            ("renorm", renorm),
+        ):
+            _checks.check_bool(name, flag)
+        if ghost_batch_size is not None:
+            _checks.check_int(
+                "ghost_batch_size", ghost_batch_size, low=1, meaning="examples"
+            )
+        if not renorm and (r_max is not None or d_max is not None):
+            raise ValueError(
+                "r_max / d_max are Batch Renormalization's limits; pass "
+                "renorm=True to use them."
+            )
+        r_max = 3.0 if r_max is None else r_max
+        d_max = 5.0 if d_max is None else d_max
+        _checks.check_number("r_max", r_max, low=1.0, allow_schedule=True)
+        _checks.check_number("d_max", d_max, low=0.0, allow_schedule=True)
+        if not isinstance(rngs, nnx.Rngs):
+            raise TypeError(
+                f"rngs is {type(rngs).__name__}; BatchNorm needs an nnx.Rngs "
+                "(rngs=nnx.Rngs(0)): scale and bias draw keys from its params "
+                "stream, as flax.nnx.BatchNorm's do."
+            )
+        shape = (num_features,)
+        self.mean = nnx.BatchStat(jnp.zeros(shape, jnp.float32))
+        self.var = nnx.BatchStat(jnp.ones(shape, jnp.float32))
+        self.scale = (
+            nnx.Param(scale_init(rngs.params(), shape, param_dtype))
+            if use_scale
+            else nnx.data(None)
+        )
+        self.bias = (
+            nnx.Param(bias_init(rngs.params(), shape, param_dtype))
+            if use_bias
+            else nnx.data(None)
+        )
+        self.renorm_steps = (
+            nnx.BatchStat(jnp.zeros((), jnp.int32)) if renorm else nnx.data(None)
+        )
+        self.num_features = num_features
+        self.use_running_average = use_running_average
+        self.axis = axis
+        self.momentum = momentum
+        self.epsilon = epsilon
+        self.dtype = dtype
+        self.param_dtype = param_dtype
+        self.use_bias = use_bias
+        self.use_scale = use_scale
+        self.axis_name = axis_name
+        self.renorm = renorm
+        self.r_max = r_max
+        self.d_max = d_max
+        self.ghost_batch_size = ghost_batch_size
+
+    def __call__(
+        self, x: jax.Array, use_running_average: bool | None = None
+    ) -> jax.Array:
+        """Normalizes ``x``; in training mode also updates the running statistics.
+
+        Args:
+          x: the input, with ``num_features`` along ``axis``.
+          use_running_average: overrides the module's mode for this call.
+
+        Returns:
+          The normalized input, same shape.
+
+        Raises:
+          ValueError: no mode is set, or the input's feature count is not
+            ``num_features`` (both numbers named).
+        """
+        mode = self.use_running_average
+        if use_running_average is not None:
+            mode = use_running_average
+        if mode is None:
+            raise ValueError(
+                "BatchNorm has no mode: pass use_running_average= to the "
+                "constructor or the call, or use model.train() / model.eval() / "
+                "nnx.view(model, use_running_average=...)."
+            )
+        shape = jnp.shape(x)
+        if not -len(shape) <= self.axis < len(shape):
+            raise ValueError(
+                f"BatchNorm: axis={self.axis} is out of range for an input of "
+                f"shape {shape}."
+            )
+        if shape[self.axis] != self.num_features:
+            raise ValueError(
+                f"BatchNorm(num_features={self.num_features}) got an input with "
+                f"{shape[self.axis]} features along axis {self.axis} (shape "
+                f"{shape}); build it with num_features={shape[self.axis]} or fix "
+                "the axis."
+            )
+        scale = None if self.scale is None else self.scale[...]
+        bias = None if self.bias is None else self.bias[...]
+        mean, var = self.mean[...], self.var[...]
+        present = [v for v in (scale, bias) if v is not None]
+        dtype = self.dtype or jnp.result_type(x, mean, var, *present)
+        kwargs: dict[str, Any] = {
+            "axis": self.axis,
+            "epsilon": self.epsilon,
+            "momentum": self.momentum,
+            "training": not mode,
+            "axis_name": self.axis_name,
+            "ghost_batch_size": self.ghost_batch_size,
+            "dtype": dtype,
+        }
+        if self.renorm and self.renorm_steps is not None:
+            step = self.renorm_steps[...]
+            limits = [v(step) if callable(v) else v for v in (self.r_max, self.d_max)]
+            y, new_mean, new_var = functional.batch_renorm(
+                x, scale, bias, mean, var, r_max=limits[0], d_max=limits[1], **kwargs
+            )
+            if not mode:
+                self.renorm_steps[...] = safe_increment(step)
+        else:
+            y, new_mean, new_var = functional.batch_norm(
+                x, scale, bias, mean, var, **kwargs
+            )
+        if not mode:
+            self.mean[...] = jax.lax.stop_gradient(new_mean)
+            self.var[...] = jax.lax.stop_gradient(new_var)
+        return y
+
+    def set_view(self, use_running_average: bool | None = None) -> None:
+        """Used by ``nnx.view``, ``train()`` and ``eval()``: sets the mode.
+
+        Args:
+          use_running_average: if True, normalize with the running statistics.
+        """
+        if use_running_average is not None:
+            self.use_running_average = use_running_average
+
+
+_NORMS = (BatchNorm, nnx.BatchNorm)
+
+
+def recompute_batch_stats(
+    model: nnx.Module,
+    batches: Iterable[Any],
+    *,
+    forward: Callable[[nnx.Module, Any], Any] | None = None,
+) -> int:
+    r"""Re-estimates every BatchNorm's running statistics from ``batches``.
+
+    After training, and above all after averaging weights (SWA, EMA of
+    weights, model soups), the running statistics no longer describe the
+    network's activations. This runs the model over ``batches`` with batch
+    statistics and sets each layer's ``mean`` and ``var`` to the cumulative
+    (equal-weight) average of the per-batch statistics, replacing the old
+    values (as PyTorch's ``torch.optim.swa_utils.update_bn``):
+
+    .. math:: \hat\mu = \tfrac1K \textstyle\sum_k \mu_{B_k}, \quad
+              \hat\sigma^2 = \tfrac1K \textstyle\sum_k \sigma^2_{B_k}
+
+    The pass runs on a view of ``model`` (``nnx.view``) in which dropout and
+    other stochastic layers are off (``deterministic=True``), so the
+    statistics describe the activations seen at evaluation time, and
+    BatchNorm layers use batch statistics (Batch Renorm layers plain ones;
+    ghost batches are kept). ``model`` itself keeps its modes and every
+    parameter; only the ``mean`` and ``var`` of its ``gradtx.nn.BatchNorm``
+    and ``flax.nnx.BatchNorm`` layers change, and they are left untouched if
+    the pass fails. The forward pass is jit-compiled once per batch shape.
+
+    Args:
+      model: a Flax NNX model with BatchNorm layers.
+      batches: an iterable of batches (e.g. training inputs; a few hundred
+        examples in total are usually enough).
+      forward: ``forward(model, batch)`` runs the model on a batch; by default
+        ``model(batch)``. Use it for ``(inputs, labels)`` batches or models
+        with extra arguments, e.g. ``lambda m, b: m(b[0])``.
+
+    Returns:
+      The number of batches used.
+
+    Raises:
+      ValueError: the model has no BatchNorm layer, or ``batches`` is empty.
+
+    Example:
+      >>> import jax, jax.numpy as jnp
+      >>> from flax import nnx
+      >>> import gradtx.nn
+      >>> model = nnx.Sequential(nnx.Linear(2, 3, rngs=nnx.Rngs(0)),
+      ...                        gradtx.nn.BatchNorm(3, rngs=nnx.Rngs(0)))
+      >>> batches = [jax.random.normal(jax.random.key(i), (16, 2)) for i in range(4)]
+      >>> gradtx.nn.recompute_batch_stats(model, batches)
+      4
+      >>> before = model.layers[1].mean[...]
+      >>> lin = model.layers[0]
+      >>> lin.bias[...] = lin.bias[...] + 1.0  # e.g. after averaging weights
+      >>> _ = gradtx.nn.recompute_batch_stats(model, batches)
+      >>> (model.layers[1].mean[...] - before).round(4)  # the statistics follow
+      Array([1., 1., 1.], dtype=float32)
+    """
+    originals = [m for _, m in nnx.iter_modules(model) if isinstance(m, _NORMS)]
+    if not originals:
+        raise ValueError(
+            "recompute_batch_stats: the model has no BatchNorm layer "
+            "(gradtx.nn.BatchNorm or flax.nnx.BatchNorm); nothing to recompute."
+        )
+    saved = [(m.mean[...], m.var[...]) for m in originals]
+    view = nnx.view(
+        model, raise_if_not_found=False, deterministic=True, use_running_average=False
+    )
+    layers = [m for _, m in nnx.iter_modules(view) if isinstance(m, _NORMS)]
+    for layer in layers:
+        layer.momentum = 0.0  # each call leaves exactly the batch's statistics
+        if isinstance(layer, BatchNorm):
+            layer.renorm = False
+    run = forward if forward is not None else (lambda m, b: m(b))
+
+    @nnx.jit
+    def one_batch(m: nnx.Module, batch: Any) -> None:
+        run(m, batch)
+
+    sums: list[tuple[jax.Array, jax.Array]] = []
+    count = 0
+    try:
+        for batch in batches:
+            one_batch(view, batch)
+            stats = [(layer.mean[...], layer.var[...]) for layer in layers]
+            sums = (
+                stats
+                if not sums
+                else [
+                    (a + m, b + v) for (a, b), (m, v) in zip(sums, stats, strict=True)
+                ]
+            )
+            count += 1
+        if count == 0:
+            raise ValueError("recompute_batch_stats: batches is empty.")
+    except BaseException:
+        for layer, (mean, var) in zip(originals, saved, strict=True):
+            layer.mean[...], layer.var[...] = mean, var
+        raise
+    for layer, (mean_sum, var_sum) in zip(originals, sums, strict=True):
+        layer.mean[...] = mean_sum / count
+        layer.var[...] = var_sum / count
+    return count
