@@ -102,14 +102,14 @@ def _normalize(
         reduce = tuple(i for i in range(len(grouped)) if i not in (0, f))
         batch_mean = jnp.mean(xs, axis=reduce, keepdims=True)
         batch_sq = jnp.mean(xs * xs, axis=reduce, keepdims=True)
-        if axis_name is not None and groups == 1:
+        if axis_name is not None and ghost_batch_size is None:
             batch_mean, batch_sq = jax.lax.pmean((batch_mean, batch_sq), axis_name)
         batch_var = jnp.maximum(batch_sq - batch_mean * batch_mean, 0.0)
         use_mean, use_var = batch_mean, batch_var
         # One update per call, with the average of the ghost batches' statistics.
         upd_mean = jnp.mean(batch_mean, axis=0).reshape(-1)
         upd_var = jnp.mean(batch_var, axis=0).reshape(-1)
-        if axis_name is not None and groups > 1:
+        if axis_name is not None and ghost_batch_size is not None:
             upd_mean, upd_var = jax.lax.pmean((upd_mean, upd_var), axis_name)
         new_mean = momentum * mean + (1 - momentum) * upd_mean.astype(mean.dtype)
         new_var = momentum * var + (1 - momentum) * upd_var.astype(var.dtype)
