@@ -25,3 +25,11 @@ def test_train_digits_learns() -> None:
     assert metrics["test_accuracy"] >= 0.9, metrics
     # The untrained model predicts about uniformly: loss log(10) ≈ 2.30.
     assert metrics["train_loss"] < 0.5 * math.log(10.0), metrics
+
+
+def test_digits_cnn_with_batch_norm_and_dropout_learns() -> None:
+    # Flax NNX CNN (gradtx.nn.BatchNorm, Dropout), nnx.Optimizer(gradtx.adamw).
+    metrics = _load("digits_cnn").main(["--epochs", "5", "--quiet"])
+    assert metrics["test_accuracy"] >= 0.95, metrics
+    # Re-estimated running statistics keep the accuracy within one point.
+    assert abs(metrics["test_accuracy_recomputed"] - metrics["test_accuracy"]) <= 0.01

@@ -41,3 +41,15 @@ def test_readme_commands_are_the_ci_commands() -> None:
     assert 'python -m pip install -e ".[test]"' in ci
     assert "python -m pytest -n auto" in ci
     assert "python -m pip install -e . && python examples/train_digits.py" in text
+
+
+def test_layers_example_trains_a_flax_model_with_gradtx_nn() -> None:
+    text = README.read_text().split("## Layers: Dropout and BatchNorm", 1)[1]
+    block = re.findall(r"```python\n(.*?)```", text, flags=re.S)[0]
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(block, "README.md", "exec"), {})
+    loss, shape = out.getvalue().split(" ", 1)
+    # The target sum(x) has variance 8; a fitted model is far below that.
+    assert float(loss) < 1.0, loss
+    assert shape.strip() == "(32, 1)"
