@@ -6,6 +6,7 @@ and argument names, so ``import gradtx as optax``-style switching works, and
 the two libraries' transformations mix both ways.
 """
 
+from gradtx import augment as augment
 from gradtx import schedules as schedules
 from gradtx.combinators import ApplyIfFiniteState as ApplyIfFiniteState
 from gradtx.combinators import FlatState as FlatState
@@ -135,6 +136,7 @@ __all__ = [
     "apply_if_finite",
     "apply_if_norm_below",
     "apply_updates",
+    "augment",
     "chain",
     "clip",
     "clip_by_block_rms",

@@ -53,3 +53,12 @@ def test_layers_example_trains_a_flax_model_with_gradtx_nn() -> None:
     # The target sum(x) has variance 8; a fitted model is far below that.
     assert float(loss) < 1.0, loss
     assert shape.strip() == "(32, 1)"
+
+
+def test_augmentation_example_runs_a_batched_jitted_chain() -> None:
+    text = README.read_text().split("## Data augmentation", 1)[1]
+    block = re.findall(r"```python\n(.*?)```", text, flags=re.S)[0]
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(block, "README.md", "exec"), {})
+    assert out.getvalue().strip() == "(256, 32, 32, 3) True"
