@@ -72,3 +72,21 @@ def test_optax_argument_names_are_kept() -> None:
         # optax's arguments come first, in optax's order; gradtx may add more.
         theirs = [t for t in theirs if t not in {"seed"}]
         assert ours[: len(theirs)] == theirs, name
+
+
+def test_augment_all_lists_every_public_function_with_an_example() -> None:
+    from gradtx import augment
+
+    public = {
+        n
+        for n, v in vars(augment).items()
+        if not n.startswith("_") and inspect.isfunction(v)
+    }
+    assert set(augment.__all__) == public
+    assert list(augment.__all__) == sorted(augment.__all__)
+    for name in augment.__all__:
+        doc = inspect.getdoc(getattr(augment, name)) or ""
+        assert ">>>" in doc, f"gradtx.augment.{name} has no doctested example"
+        assert "Args:" in doc and "Returns:" in doc, name
+    for name in ("cutout", "mixup", "cutmix"):
+        assert "References:" in (inspect.getdoc(getattr(augment, name)) or ""), name
