@@ -6,7 +6,9 @@ and argument names, so ``import gradtx as optax``-style switching works, and
 the two libraries' transformations mix both ways.
 """
 
+from gradtx import activations as activations
 from gradtx import augment as augment
+from gradtx import init as init
 from gradtx import schedules as schedules
 from gradtx.combinators import ApplyIfFiniteState as ApplyIfFiniteState
 from gradtx.combinators import FlatState as FlatState
@@ -127,6 +129,7 @@ __all__ = [
     "TreeMismatchError",
     "Updates",
     "accumulate",
+    "activations",
     "adagrad",
     "adam",
     "adamw",
@@ -150,6 +153,7 @@ __all__ = [
     "freeze",
     "global_norm",
     "identity",
+    "init",
     "inject_hyperparams",
     "join_schedules",
     "l2_penalty",

@@ -6,6 +6,8 @@ Flax; importing ``gradtx.nn`` does.
 """
 
 from gradtx.nn import functional as functional
+from gradtx.nn._activations import PReLU as PReLU
+from gradtx.nn._activations import RReLU as RReLU
 from gradtx.nn._batch_norm import BatchNorm as BatchNorm
 from gradtx.nn._batch_norm import recompute_batch_stats as recompute_batch_stats
 from gradtx.nn._batch_norm import renorm_warmup as renorm_warmup
@@ -17,6 +19,8 @@ __all__ = [
     "BatchNorm",
     "DropPath",
     "Dropout",
+    "PReLU",
+    "RReLU",
     "SpatialDropout",
     "functional",
     "recompute_batch_stats",
