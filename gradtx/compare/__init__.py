@@ -1,0 +1,38 @@
+"""Compare training techniques side by side on real data: the main job.
+
+``python -m gradtx compare`` trains a small network on scikit-learn's digits
+with every classic optimizer and three seeds, and prints a table and saves a
+figure. From Python::
+
+    from gradtx import compare
+    results = compare.run(compare.grid(optimizer=["sgd", "adam"]), seeds=3)
+    print(results.table())
+    results.plot("compare.png")
+
+Seeds and learning-rate / weight-decay grids of one structure train together
+in one vectorized program; see :func:`run`.
+"""
+
+from gradtx.compare._results import Results as Results
+from gradtx.compare._run import run as run
+from gradtx.compare._tasks import TASKS as TASKS
+from gradtx.compare._tasks import Task as Task
+from gradtx.compare._tasks import load_task as load_task
+from gradtx.compare._train import make_optimizer as make_optimizer
+from gradtx.compare._variants import OPTIMIZERS as OPTIMIZERS
+from gradtx.compare._variants import Variant as Variant
+from gradtx.compare._variants import grid as grid
+from gradtx.compare._variants import load_config as load_config
+
+__all__ = [
+    "OPTIMIZERS",
+    "TASKS",
+    "Results",
+    "Task",
+    "Variant",
+    "grid",
+    "load_config",
+    "load_task",
+    "make_optimizer",
+    "run",
+]
