@@ -91,9 +91,10 @@ def parser() -> argparse.ArgumentParser:
         "--weight-decay",
         nargs="+",
         type=_floats("--weight-decay"),
-        default=[0.0],
+        default=[None],
         metavar="WD",
-        help="decoupled for adamw, L2 otherwise (default: 0)",
+        help="decoupled for adamw, L2 otherwise (default: 0.01 for adamw, 0 for "
+        "the others)",
     )
     a(
         "--clip",

@@ -107,7 +107,7 @@ def run(
     seconds = np.zeros(n_v)
     for g, (structure, members) in enumerate(groups.items(), start=1):
         runs = [(i, s) for i in members for s in range(n_s)]
-        hp = np.array([[variants[i].lr, variants[i].weight_decay] for i, _ in runs])
+        hp = np.array([[variants[i].lr, variants[i].wd] for i, _ in runs])
         seed_arr = np.array([seed_list[s] for _, s in runs])
         name = structure.label(["schedule"] if structure.schedule != "constant" else [])
         if len(members) > 1:

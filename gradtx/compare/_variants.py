@@ -29,9 +29,11 @@ DEFAULT_LEARNING_RATES = {
     "nesterov": 0.05,
     "adagrad": 0.05,
     "rmsprop": 1e-3,
-    "adam": 1e-3,
-    "adamw": 1e-3,
+    "adam": 3e-3,
+    "adamw": 3e-3,
 }
+# AdamW's point is its decay: it gets PyTorch's default unless one is given.
+DEFAULT_WEIGHT_DECAY = {"adamw": 1e-2}
 OPTIMIZERS = tuple(DEFAULT_LEARNING_RATES)
 SCHEDULES = ("constant", "cosine", "warmup_cosine", "step")
 AUGMENTS = ("off", "light", "strong")
@@ -48,7 +50,8 @@ class Variant:
       schedule: ``constant``, ``cosine`` (to 0 over the run),
         ``warmup_cosine`` (5% linear warm-up) or ``step`` (x0.1 at 50% and 75%).
       weight_decay: decoupled for ``adamw``, an L2 term added to the gradient
-        otherwise; biases and norm scales are never decayed.
+        otherwise; biases and norm scales are never decayed. None: 0.01 for
+        ``adamw`` (PyTorch's default), 0 for the others.
       clip: a global gradient-norm clip, or None.
       init: a ``gradtx.init`` name for the weights.
       activation: a ``gradtx.activations`` name.
@@ -60,7 +63,7 @@ class Variant:
     optimizer: str = "adam"
     learning_rate: float | None = None
     schedule: str = "constant"
-    weight_decay: float = 0.0
+    weight_decay: float | None = None
     clip: float | None = None
     init: str = "he_normal"
     activation: str = "relu"
@@ -79,8 +82,9 @@ class Variant:
         lr = self.learning_rate
         if lr is not None and not (isinstance(lr, int | float) and lr > 0):
             raise ValueError(f"learning_rate must be a number > 0, got {lr!r}.")
-        if not (isinstance(self.weight_decay, int | float) and self.weight_decay >= 0):
-            raise ValueError(f"weight_decay must be >= 0, got {self.weight_decay!r}.")
+        wd = self.weight_decay
+        if wd is not None and not (isinstance(wd, int | float) and wd >= 0):
+            raise ValueError(f"weight_decay must be >= 0, got {wd!r}.")
         if self.clip is not None and not (
             isinstance(self.clip, int | float) and self.clip > 0
         ):
@@ -99,11 +103,18 @@ class Variant:
             return float(self.learning_rate)
         return DEFAULT_LEARNING_RATES[self.optimizer]
 
+    @property
+    def wd(self) -> float:
+        """The weight decay used: the given one or the optimizer's default."""
+        if self.weight_decay is not None:
+            return float(self.weight_decay)
+        return DEFAULT_WEIGHT_DECAY.get(self.optimizer, 0.0)
+
     def structure(self) -> Variant:
         """The variant with its vectorized numbers blanked: equal structures
         share one compiled program (learning rate and weight decay are arrays in
         it, so grids of them train together under ``vmap``)."""
-        return dataclasses.replace(self, learning_rate=None, weight_decay=0.0)
+        return dataclasses.replace(self, learning_rate=None, weight_decay=None)
 
     def label(self, varying: Iterable[str] | None = None) -> str:
         """A short name: the optimizer, then each field in ``varying`` whose value
@@ -114,9 +125,15 @@ class Variant:
             if name == "optimizer":
                 continue
             if name == "learning_rate":
-                value: Any = self.learning_rate
-                if value is None or value == DEFAULT_LEARNING_RATES[self.optimizer]:
+                default = DEFAULT_LEARNING_RATES[self.optimizer]
+                if self.learning_rate is None or self.lr == default:
                     continue
+                value: Any = self.lr
+            elif name == "weight_decay":
+                default = DEFAULT_WEIGHT_DECAY.get(self.optimizer, 0.0)
+                if self.weight_decay is None or self.wd == default:
+                    continue
+                value = self.wd
             else:
                 value = getattr(self, name)
                 if value == getattr(defaults, name):
@@ -128,7 +145,11 @@ class Variant:
 
     def to_dict(self) -> dict[str, Any]:
         """The fields, with the learning rate actually used."""
-        return {**dataclasses.asdict(self), "learning_rate": self.lr}
+        return {
+            **dataclasses.asdict(self),
+            "learning_rate": self.lr,
+            "weight_decay": self.wd,
+        }
 
 
 FIELDS = tuple(f.name for f in dataclasses.fields(Variant))

@@ -118,7 +118,7 @@ def test_grid_config_and_results_api(tmp_path: Path) -> None:
     )
     variants = compare.load_config(config)
     assert [(v.optimizer, v.schedule, v.weight_decay) for v in variants] == [
-        ("sgd", "cosine", 0.0), ("adam", "constant", 0.0), ("adam", "constant", 1e-4)
+        ("sgd", "cosine", None), ("adam", "constant", 0.0), ("adam", "constant", 1e-4)
     ]  # fmt: skip
     (tmp_path / "bad.json").write_text('{"variants": [{"optimiser": "sgd"}]}')
     with pytest.raises(ValueError, match="Did you mean 'optimizer'"):
