@@ -40,7 +40,7 @@ def test_readme_commands_are_the_ci_commands() -> None:
     assert 'python -m pip install -e ".[test]" && python -m pytest -n auto' in text
     assert 'python -m pip install -e ".[test]"' in ci
     assert "python -m pytest -n auto" in ci
-    assert "python -m pip install -e . && python examples/train_digits.py" in text
+    assert 'python -m pip install -e ".[compare]" && python -m gradtx compare' in text
 
 
 def test_layers_example_trains_a_flax_model_with_gradtx_nn() -> None:
@@ -62,3 +62,29 @@ def test_augmentation_example_runs_a_batched_jitted_chain() -> None:
     with contextlib.redirect_stdout(out):
         exec(compile(block, "README.md", "exec"), {})
     assert out.getvalue().strip() == "(256, 32, 32, 3) True"
+
+
+def test_comparison_example_runs_and_prints_a_table() -> None:
+    text = README.read_text().split("## The comparison tool", 1)[1]
+    block = re.findall(r"```python\n(.*?)```", text, flags=re.S)[0]
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(block, "README.md", "exec"), {})
+    lines = out.getvalue().splitlines()
+    assert lines[-1] == "(4, 2, 3)"
+    assert (
+        sum(ln.startswith("| momentum") or ln.startswith("| sgd") for ln in lines) == 4
+    )
+
+
+def test_readme_figure_exists() -> None:
+    assert (README.parent / "docs" / "compare.png").stat().st_size > 10_000
+
+
+def test_initializers_and_activations_example() -> None:
+    text = README.read_text().split("## Initializers and activations by name", 1)[1]
+    block = re.findall(r"```python\n(.*?)```", text, flags=re.S)[0]
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(block, "README.md", "exec"), {})
+    assert out.getvalue().strip() == "(4, 16) [1.0, 1.0]"

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["main"]
+__all__ = ["main", "main_entry"]
 
 EXAMPLES = """\
 examples:
@@ -227,5 +227,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-if __name__ == "__main__":
+def main_entry() -> None:
+    """The ``gradtx`` console script."""
     sys.exit(main())
+
+
+if __name__ == "__main__":
+    main_entry()
