@@ -58,7 +58,7 @@ def measure(name: str, args: argparse.Namespace) -> tuple[float, float, float]:
     task = compare.load_task(name)
     variant = compare.Variant(optimizer=args.optimizer)
     seeds = np.arange(args.seeds)
-    hp = np.tile([[variant.lr, variant.wd]], (args.seeds, 1))
+    hp = np.tile([variant.numbers()], (args.seeds, 1))
 
     def together() -> Curves:
         return train_group(task, variant, hp, seeds, epochs=args.epochs, batch_size=64)

@@ -13,6 +13,8 @@ activation. Weights come from ``gradtx.init``, biases are 0.
 
 from __future__ import annotations
 
+from typing import Any
+
 import jax
 import jax.numpy as jnp
 
@@ -116,8 +118,12 @@ def apply(
     task: Task,
     training: bool,
     key: jax.Array | None = None,
+    dropout: Any = None,
 ) -> tuple[jax.Array, Stats]:
-    """Logits for the batch ``x`` and the updated BatchNorm statistics."""
+    """Logits for the batch ``x`` and the updated BatchNorm statistics.
+
+    ``dropout`` (the rate, possibly traced) replaces the variant's.
+    """
     from gradtx.nn import functional
 
     act = activations.get(variant.activation)
@@ -141,7 +147,8 @@ def apply(
         x = act(x)
     x = x.reshape(x.shape[0], -1)
     if variant.dropout > 0:
-        x = functional.dropout(key, x, variant.dropout, deterministic=not training)
+        rate = variant.dropout if dropout is None else dropout
+        x = functional.dropout(key, x, rate, deterministic=not training)
     return _layer(x, params[f"layer{hidden}"], 1, False), new_stats
 
 

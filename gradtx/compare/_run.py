@@ -50,10 +50,10 @@ def run(
 ) -> Results:
     """Trains every variant with every seed and returns the curves.
 
-    Variants that differ only in learning rate and weight decay train together
-    with their seeds, as one vectorized program (``jit(vmap(...))``); each
-    other structure compiles once. Every variant sees the same initial weights
-    and batch order for a given seed.
+    Variants that differ only in learning rate, weight decay, dropout rate or
+    clip norm train together with their seeds, as one vectorized program
+    (``jit(vmap(...))``); each other structure compiles once. Every variant
+    sees the same initial weights and batch order for a given seed.
 
     Args:
       variants: the setups to compare (see :class:`Variant` and :func:`grid`).
@@ -107,7 +107,7 @@ def run(
     seconds = np.zeros(n_v)
     for g, (structure, members) in enumerate(groups.items(), start=1):
         runs = [(i, s) for i in members for s in range(n_s)]
-        hp = np.array([[variants[i].lr, variants[i].wd] for i, _ in runs])
+        hp = np.array([variants[i].numbers() for i, _ in runs])
         seed_arr = np.array([seed_list[s] for _, s in runs])
         name = structure.label(["schedule"] if structure.schedule != "constant" else [])
         if len(members) > 1:

@@ -4,9 +4,10 @@ A *run* is one variant with one seed. Runs whose variants share a structure
 (:meth:`Variant.structure`: same optimizer, schedule, activation, ...) train
 together: their params, optimizer state and BatchNorm statistics are stacked
 along a leading axis and one ``jit(vmap(epoch))`` trains them all. The
-learning rate and weight decay enter as per-run arrays, through
+learning rate, weight decay and clip norm enter as per-run arrays through
 :func:`gradtx.inject_hyperparams` (so they are state, not constants of the
-program), which is why grids of them cost one compile.
+program), and the dropout rate as a traced argument, which is why grids of
+them cost one compile.
 
 Every run draws from keys derived from its seed only: the initial params
 (``fold_in(key(seed), 0)``), the data order (``1``), dropout and augmentation
@@ -56,19 +57,27 @@ def _schedule(name: str, lr: jax.Array, total: int) -> gradtx.Schedule:
 
 
 def make_optimizer(
-    variant: Variant, learning_rate: Any, weight_decay: Any, total_steps: int
+    variant: Variant,
+    learning_rate: Any,
+    weight_decay: Any,
+    total_steps: int,
+    clip: Any = None,
 ) -> gradtx.GradientTransformation:
     """The variant's optimizer: clip -> L2 (or AdamW's decoupled decay) -> update.
 
-    ``learning_rate`` (the peak) and ``weight_decay`` may be traced: they are
-    injected hyperparameters.
+    ``learning_rate`` (the peak), ``weight_decay`` and ``clip`` (the global
+    norm; the variant's when None) may be traced: they are injected
+    hyperparameters.
     """
+    max_norm = variant.clip if clip is None else clip
 
-    def factory(learning_rate: Any, weight_decay: Any) -> gradtx.GradientTransformation:
+    def factory(
+        learning_rate: Any, weight_decay: Any, max_norm: Any
+    ) -> gradtx.GradientTransformation:
         name = variant.optimizer
         parts = []
         if variant.clip is not None:
-            parts.append(gradtx.clip_by_global_norm(variant.clip))
+            parts.append(gradtx.clip_by_global_norm(max_norm))
         if name == "adamw":
             opt = gradtx.adamw(
                 learning_rate, weight_decay=weight_decay, mask=gradtx.decay_mask
@@ -89,7 +98,9 @@ def make_optimizer(
 
     schedule = _schedule(variant.schedule, learning_rate, total_steps)
     return gradtx.inject_hyperparams(factory)(
-        learning_rate=schedule, weight_decay=weight_decay
+        learning_rate=schedule,
+        weight_decay=weight_decay,
+        max_norm=1.0 if max_norm is None else max_norm,
     )
 
 
@@ -120,14 +131,14 @@ def _programs(
     def init_run(hp: jax.Array, seed: jax.Array) -> tuple[Any, Any, Any]:
         key = jax.random.fold_in(jax.random.key(seed), 0)
         params, stats = init_model(key, task, variant)
-        tx = make_optimizer(variant, hp[0], hp[1], total)
+        tx = make_optimizer(variant, hp[0], hp[1], total, hp[3])
         return params, tx.init(params), stats
 
     def epoch_run(
         state: tuple, hp: jax.Array, seed: jax.Array, epoch: jax.Array, data: tuple
     ) -> tuple[tuple, tuple]:
         x_train, y_train, x_test, y_test = data
-        tx = make_optimizer(variant, hp[0], hp[1], total)
+        tx = make_optimizer(variant, hp[0], hp[1], total, hp[3])
         base = jax.random.key(seed)
         order = jax.random.permutation(
             jax.random.fold_in(jax.random.fold_in(base, 1), epoch), n
@@ -144,7 +155,14 @@ def _programs(
 
             def loss_fn(p: Any) -> tuple[jax.Array, Any]:
                 logits, new_stats = apply(
-                    p, stats, x, variant=variant, task=task, training=True, key=k_drop
+                    p,
+                    stats,
+                    x,
+                    variant=variant,
+                    task=task,
+                    training=True,
+                    key=k_drop,
+                    dropout=hp[2],
                 )
                 return loss_and_accuracy(logits, y)[0], new_stats
 
@@ -181,9 +199,10 @@ def train_group(
 
     Args:
       task: the data.
-      variant: the shared structure (its learning rate and weight decay are
-        ignored: they come from ``hyperparams``).
-      hyperparams: ``(runs, 2)``: each run's learning rate and weight decay.
+      variant: the shared structure (its numbers are ignored: they come from
+        ``hyperparams``).
+      hyperparams: ``(runs, 4)``: each run's :meth:`Variant.numbers` (learning
+        rate, weight decay, dropout rate, clip norm).
       seeds: ``(runs,)``: each run's seed.
       epochs: passes over the training data.
       batch_size: examples per step (the ragged last batch is dropped).

@@ -112,9 +112,20 @@ class Variant:
 
     def structure(self) -> Variant:
         """The variant with its vectorized numbers blanked: equal structures
-        share one compiled program (learning rate and weight decay are arrays in
-        it, so grids of them train together under ``vmap``)."""
-        return dataclasses.replace(self, learning_rate=None, weight_decay=None)
+        share one compiled program. The learning rate, weight decay, dropout
+        rate and clip norm are arrays in it, so grids of them train together
+        under ``vmap``; only whether dropout and clipping are on is structure."""
+        return dataclasses.replace(
+            self,
+            learning_rate=None,
+            weight_decay=None,
+            dropout=0.5 if self.dropout > 0 else 0.0,
+            clip=None if self.clip is None else 1.0,
+        )
+
+    def numbers(self) -> list[float]:
+        """The vectorized numbers: learning rate, weight decay, dropout, clip."""
+        return [self.lr, self.wd, float(self.dropout), float(self.clip or 0.0)]
 
     def label(self, varying: Iterable[str] | None = None) -> str:
         """A short name: the optimizer, then each field in ``varying`` whose value

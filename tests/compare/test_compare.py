@@ -71,8 +71,18 @@ def test_cli_empty_grid_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> 
 
 def test_vectorized_seeds_and_grid_equal_sequential_runs() -> None:
     task = compare.load_task("wine")
-    variant = compare.Variant(optimizer="momentum", dropout=0.2, batchnorm=True)
-    hp = np.array([[0.05, 0.0], [0.05, 0.0], [0.02, 1e-3], [0.02, 1e-3]])
+    variant = compare.Variant(
+        optimizer="momentum", dropout=0.2, batchnorm=True, clip=1.0
+    )
+    # learning rate, weight decay, dropout rate, clip norm per run.
+    hp = np.array(
+        [
+            [0.05, 0.0, 0.2, 1.0],
+            [0.05, 0.0, 0.2, 1.0],
+            [0.02, 1e-3, 0.4, 0.5],
+            [0.02, 1e-3, 0.4, 0.5],
+        ]
+    )
     seeds = np.array([0, 1, 0, 1])
     together = train_group(task, variant, hp, seeds, epochs=2, batch_size=32)
     for r in range(4):
@@ -131,3 +141,18 @@ def test_grid_config_and_results_api(tmp_path: Path) -> None:
     ]  # fmt: skip
     assert "adam weight_decay=0.0001" in res.table()
     assert res.to_json(tmp_path / "r.json").exists()
+
+
+def test_numeric_grids_share_one_compiled_program() -> None:
+    from gradtx.compare._train import _programs
+
+    variants = compare.grid(
+        optimizer=["sgd"], learning_rate=[0.01, 0.02], dropout=[0.1, 0.3],
+        clip=[0.05, 10.0],
+    )  # fmt: skip
+    before = _programs.cache_info().misses
+    res = compare.run(variants, task="wine", seeds=1, epochs=1, batch_size=32)
+    assert _programs.cache_info().misses == before + 1  # 8 variants, one compile
+    # ... and the numbers are really used: every variant's curve differs.
+    curves = {res.step_loss[i, 0].tobytes() for i in range(8)}
+    assert len(curves) == 8
