@@ -61,6 +61,8 @@ from gradtx.schedules import polynomial_schedule as polynomial_schedule
 from gradtx.schedules import (
     warmup_cosine_decay_schedule as warmup_cosine_decay_schedule,
 )
+from gradtx.sharding import shard_state as shard_state
+from gradtx.sharding import state_shardings as state_shardings
 from gradtx.state import tree_get as tree_get
 from gradtx.state import tree_set as tree_set
 from gradtx.step import make_step as make_step
@@ -178,8 +180,10 @@ __all__ = [
     "selective_transform",
     "set_to_zero",
     "sgd",
+    "shard_state",
     "skip_large_updates",
     "skip_not_finite",
+    "state_shardings",
     "stateless",
     "trace",
     "tree_get",

@@ -49,6 +49,8 @@ def full_like(tree: Any, value: Any, dtype: Any = None, *, real: bool = False) -
         d = dtype if dtype is not None else jnp.result_type(x)
         if real:
             d = real_dtype(d)
+        if isinstance(x, jax.Array):  # keeps a concrete leaf's sharding / device
+            return jax.lax.full_like(x, value, d)
         return jnp.full(jnp.shape(x), value, d)
 
     return jax.tree.map(leaf, tree)

@@ -15,6 +15,7 @@ from gradtx._numerics import (
     leafwise,
     safe_increment,
     zero_count,
+    zeros_like,
 )
 from gradtx.combinators._guards import _run_or_zeros
 from gradtx.core import (
@@ -202,7 +203,7 @@ class MultiSteps:
             gradient_step=zero_count(),
             inner_opt_state=self._inner.init(params),
             acc_grads=jax.tree.map(
-                lambda p: jnp.zeros(jnp.shape(p), self._acc_dtype_of(p)), params
+                lambda p: zeros_like(p, self._acc_dtype_of(p)), params
             ),
             skip_state=skip_state,
         )
