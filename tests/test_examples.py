@@ -33,3 +33,13 @@ def test_digits_cnn_with_batch_norm_and_dropout_learns() -> None:
     assert metrics["test_accuracy"] >= 0.95, metrics
     # Re-estimated running statistics keep the accuracy within one point.
     assert abs(metrics["test_accuracy_recomputed"] - metrics["test_accuracy"]) <= 0.01
+
+
+def test_nan_resilient_loop_skips_exactly_the_poisoned_steps() -> None:
+    metrics = _load("nan_resilient").main(["--quiet"])
+    assert metrics["skipped"] == [10, 11, 50, 120, 121, 122]
+    assert metrics["total_notfinite"] == 6
+    assert metrics["finite"] and metrics["test_accuracy"] >= 0.9, metrics
+    # Without the guard one poisoned step is enough to lose every weight.
+    lost = _load("nan_resilient").main(["--quiet", "--poison", "3", "--steps", "5"])
+    assert lost["skipped"] == [3] and lost["finite"]
