@@ -40,6 +40,3 @@ def test_nan_resilient_loop_skips_exactly_the_poisoned_steps() -> None:
     assert metrics["skipped"] == [10, 11, 50, 120, 121, 122]
     assert metrics["total_notfinite"] == 6
     assert metrics["finite"] and metrics["test_accuracy"] >= 0.9, metrics
-    # Without the guard one poisoned step is enough to lose every weight.
-    lost = _load("nan_resilient").main(["--quiet", "--poison", "3", "--steps", "5"])
-    assert lost["skipped"] == [3] and lost["finite"]
