@@ -16,6 +16,7 @@ from gradtx.combinators import Flattened as Flattened
 from gradtx.combinators import InjectHyperparamsState as InjectHyperparamsState
 from gradtx.combinators import MaskedNode as MaskedNode
 from gradtx.combinators import MaskedState as MaskedState
+from gradtx.combinators import MasterWeightsState as MasterWeightsState
 from gradtx.combinators import MultiSteps as MultiSteps
 from gradtx.combinators import MultiStepsState as MultiStepsState
 from gradtx.combinators import PartitionState as PartitionState
@@ -27,6 +28,7 @@ from gradtx.combinators import flatten as flatten
 from gradtx.combinators import freeze as freeze
 from gradtx.combinators import inject_hyperparams as inject_hyperparams
 from gradtx.combinators import masked as masked
+from gradtx.combinators import master_weights as master_weights
 from gradtx.combinators import multi_transform as multi_transform
 from gradtx.combinators import partition as partition
 from gradtx.combinators import selective_transform as selective_transform
@@ -111,6 +113,7 @@ __all__ = [
     "InjectHyperparamsState",
     "MaskedNode",
     "MaskedState",
+    "MasterWeightsState",
     "MonitorState",
     "MultiSteps",
     "MultiStepsState",
@@ -162,6 +165,7 @@ __all__ = [
     "linear_schedule",
     "make_step",
     "masked",
+    "master_weights",
     "monitor",
     "multi_transform",
     "named_chain",

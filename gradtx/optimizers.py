@@ -195,6 +195,7 @@ def rmsprop(
     bias_correction: bool = False,
     *,
     momentum_after_lr: bool = True,
+    nu_dtype: Any = None,
 ) -> GradientTransformation:
     r"""RMSProp: divide the gradient by a running root mean square.
 
@@ -230,12 +231,15 @@ def rmsprop(
       nesterov: use Nesterov momentum (needs ``momentum``).
       bias_correction: debias the running averages, as Adam does.
       momentum_after_lr: the paper's order (True) or PyTorch's (False).
+      nu_dtype: dtype of :math:`v`, a real floating dtype (default: each
+        param's real dtype); computed in float32 or wider either way.
 
     Returns:
       A :class:`~gradtx.GradientTransformation`.
 
     Raises:
       ValueError: a hyperparameter is out of range.
+      TypeError: ``nu_dtype`` is not a real floating dtype.
 
     Example:
       >>> import gradtx, jax.numpy as jnp
@@ -254,7 +258,9 @@ def rmsprop(
     _checks.check_bool("centered", centered)
     block = scale_by_stddev if centered else scale_by_rms
     return _with_momentum(
-        block(decay, eps, initial_scale, eps_in_sqrt, bias_correction),
+        block(
+            decay, eps, initial_scale, eps_in_sqrt, bias_correction, nu_dtype=nu_dtype
+        ),
         scale_by_learning_rate(learning_rate),
         _momentum(momentum, nesterov),
         momentum_after_lr,
@@ -270,6 +276,7 @@ def adam(
     mu_dtype: Any = None,
     *,
     nesterov: bool = False,
+    nu_dtype: Any = None,
 ) -> GradientTransformation:
     r"""Adam, with the bias correction of Kingma & Ba 2015 (Algorithm 1).
 
@@ -298,12 +305,18 @@ def adam(
       eps_root: :math:`\epsilon_{root} \ge 0`.
       mu_dtype: dtype of :math:`m` (default: each param's).
       nesterov: use NAdam's Nesterov momentum.
+      nu_dtype: dtype of :math:`v`, a real floating dtype (default: each
+        param's real dtype). The moments are computed in float32 or wider
+        whatever their storage; with bfloat16 params, ``mu_dtype=jnp.float32,
+        nu_dtype=jnp.float32`` keeps them as a float32 run would (see
+        :func:`gradtx.master_weights` for the params themselves).
 
     Returns:
       A :class:`~gradtx.GradientTransformation`.
 
     Raises:
       ValueError: a hyperparameter is out of range.
+      TypeError: ``mu_dtype`` or ``nu_dtype`` is not a floating dtype.
 
     Example:
       >>> import gradtx, jax.numpy as jnp
@@ -323,7 +336,9 @@ def adam(
       https://openreview.net/forum?id=OM0jvwB8jIp57ZJjtNEZ
     """
     return chain(
-        scale_by_adam(b1, b2, eps, eps_root, mu_dtype, nesterov=nesterov),
+        scale_by_adam(
+            b1, b2, eps, eps_root, mu_dtype, nesterov=nesterov, nu_dtype=nu_dtype
+        ),
         scale_by_learning_rate(learning_rate),
     )
 
@@ -339,6 +354,7 @@ def adamw(
     mask: Mask | None = None,
     *,
     nesterov: bool = False,
+    nu_dtype: Any = None,
 ) -> GradientTransformation:
     r"""AdamW: Adam with weight decay decoupled from the gradient.
 
@@ -373,12 +389,14 @@ def adamw(
       mask: which params to decay (see :func:`gradtx.masked`); a pytree of
         bools or a function of the params. ``None``: all.
       nesterov: use NAdam's Nesterov momentum.
+      nu_dtype: dtype of :math:`v`, as in :func:`adam`.
 
     Returns:
       A :class:`~gradtx.GradientTransformation`.
 
     Raises:
       ValueError: a hyperparameter is out of range.
+      TypeError: ``mu_dtype`` or ``nu_dtype`` is not a floating dtype.
 
     Example:
       >>> import gradtx, jax.numpy as jnp
@@ -396,7 +414,9 @@ def adamw(
       https://arxiv.org/abs/1711.05101
     """
     return chain(
-        scale_by_adam(b1, b2, eps, eps_root, mu_dtype, nesterov=nesterov),
+        scale_by_adam(
+            b1, b2, eps, eps_root, mu_dtype, nesterov=nesterov, nu_dtype=nu_dtype
+        ),
         add_decayed_weights(weight_decay, mask),
         scale_by_learning_rate(learning_rate),
     )

@@ -27,6 +27,8 @@ from gradtx.combinators._monitor import monitor as monitor
 from gradtx.combinators._partition import PartitionState as PartitionState
 from gradtx.combinators._partition import multi_transform as multi_transform
 from gradtx.combinators._partition import partition as partition
+from gradtx.combinators._precision import MasterWeightsState as MasterWeightsState
+from gradtx.combinators._precision import master_weights as master_weights
 
 __all__ = [
     "ApplyIfFiniteState",
@@ -35,6 +37,7 @@ __all__ = [
     "InjectHyperparamsState",
     "MaskedNode",
     "MaskedState",
+    "MasterWeightsState",
     "MonitorState",
     "MultiSteps",
     "MultiStepsState",
@@ -49,6 +52,7 @@ __all__ = [
     "freeze",
     "inject_hyperparams",
     "masked",
+    "master_weights",
     "monitor",
     "multi_transform",
     "partition",

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
+from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax.typing import ArrayLike
 
 from gradtx._checks import check_bool, concrete_float
@@ -185,8 +188,10 @@ def exponential_decay(
                     f"end_value={end_value!r}, init_value={init_value!r}."
                 )
 
+    dtype = _dtype(init_value, decay_rate, end_value)
+    rounding = _log_rounding_error(decay_rate, dtype)
+
     def schedule(count: ArrayLike) -> jax.Array:
-        dtype = _dtype(init_value, decay_rate, end_value)
         elapsed = jnp.maximum(jnp.asarray(count) - transition_begin, 0)
         if staircase:  # floor_divide is exact; floor(x * (1 / T)) can miss by 1
             k = jnp.floor_divide(elapsed, transition_steps).astype(dtype)
@@ -194,12 +199,31 @@ def exponential_decay(
             k = elapsed.astype(dtype) / jnp.asarray(transition_steps, dtype)
         rate = jnp.asarray(decay_rate, dtype)
         value = jnp.asarray(init_value, dtype) * rate**k
+        if rounding:  # rate**k with the exact rate: see _log_rounding_error
+            value = value * jnp.exp(k * jnp.asarray(rounding, dtype))
         if end_value is None:
             return value
         end = jnp.asarray(end_value, dtype)
         return jnp.where(rate < 1, jnp.maximum(value, end), jnp.minimum(value, end))
 
     return schedule
+
+
+def _log_rounding_error(rate: ArrayLike, dtype: Any) -> float:
+    """``log(rate) - log(rate in dtype)``, in float64 on the host; 0 if unknown.
+
+    A rate such as 0.99999 is not a float32 number: float32 holds it with a
+    relative error of up to 3e-8, which ``rate**k`` raises to the power ``k``.
+    At ``k = 1e6`` (a million steps with ``transition_steps=1``), that is a
+    3% error in the value. Multiplying by ``exp(k * this)`` undoes it: the
+    correction is small, so float32 computes it to a few ulps. It is 0 (and
+    skipped) for rates that the dtype holds exactly, and for tracers.
+    """
+    exact = concrete_float(rate)
+    if exact is None or exact <= 0:
+        return 0.0
+    rounded = float(np.asarray(exact, np.dtype(dtype)))
+    return math.log(exact) - math.log(rounded)
 
 
 def piecewise_constant_schedule(

@@ -4,13 +4,13 @@ from gradtx.transforms._accumulation import EmaState as EmaState
 from gradtx.transforms._accumulation import TraceState as TraceState
 from gradtx.transforms._accumulation import ema as ema
 from gradtx.transforms._accumulation import trace as trace
+from gradtx.transforms._adagrad import ScaleByRssState as ScaleByRssState
+from gradtx.transforms._adagrad import scale_by_rss as scale_by_rss
 from gradtx.transforms._adaptive import ScaleByAdamState as ScaleByAdamState
 from gradtx.transforms._adaptive import ScaleByRmsState as ScaleByRmsState
-from gradtx.transforms._adaptive import ScaleByRssState as ScaleByRssState
 from gradtx.transforms._adaptive import ScaleByStddevState as ScaleByStddevState
 from gradtx.transforms._adaptive import scale_by_adam as scale_by_adam
 from gradtx.transforms._adaptive import scale_by_rms as scale_by_rms
-from gradtx.transforms._adaptive import scale_by_rss as scale_by_rss
 from gradtx.transforms._adaptive import scale_by_stddev as scale_by_stddev
 from gradtx.transforms._clipping import adaptive_grad_clip as adaptive_grad_clip
 from gradtx.transforms._clipping import clip as clip

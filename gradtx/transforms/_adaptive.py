@@ -1,4 +1,4 @@
-"""Per-coordinate adaptive scaling: Adam, RMSProp (plain and centered), AdaGrad.
+"""Per-coordinate adaptive scaling: Adam and RMSProp (plain and centered).
 
 The update rules are written once, on the optimizers in
 :mod:`gradtx.optimizers`; the building blocks here point to them.
@@ -27,11 +27,9 @@ from gradtx.transforms._common import check_update_inputs
 __all__ = [
     "ScaleByAdamState",
     "ScaleByRmsState",
-    "ScaleByRssState",
     "ScaleByStddevState",
     "scale_by_adam",
     "scale_by_rms",
-    "scale_by_rss",
     "scale_by_stddev",
 ]
 
@@ -55,6 +53,41 @@ def _check_rms_args(
     _checks.check_bool("bias_correction", bias_correction)
 
 
+def _check_moment_dtype(name: str, dtype: Any, *, real: bool) -> None:
+    """Raises TypeError unless ``dtype`` is None or a floating (complex) dtype."""
+    if dtype is None:
+        return
+    try:
+        dt = jnp.dtype(dtype)
+    except (TypeError, ValueError):
+        dt = None
+    kinds = (jnp.floating,) if real else (jnp.floating, jnp.complexfloating)
+    if dt is None or not any(jnp.issubdtype(dt, k) for k in kinds):
+        what = "a real floating dtype" if real else "a floating or complex dtype"
+        why = " (it holds |g|^2, a real number)" if real else ""
+        raise TypeError(
+            f"{name} must be None or {what}{why}, e.g. jnp.float32 or "
+            f"jnp.bfloat16; got {dtype!r}."
+        )
+
+
+def _first_moment_zeros(params: Params, mu_dtype: Any) -> Any:
+    """Zeros like ``params`` in ``mu_dtype``, made complex for complex params.
+
+    A real ``mu_dtype`` would drop the imaginary part of a complex moment.
+    """
+    if mu_dtype is None:
+        return zeros_like(params)
+
+    def leaf(p: Any) -> jax.Array:
+        dtype = jnp.dtype(mu_dtype)
+        if jnp.iscomplexobj(p):
+            dtype = jnp.promote_types(dtype, jnp.complex64)
+        return zeros_like(p, dtype)
+
+    return jax.tree.map(leaf, params)
+
+
 def _moment2(g: jax.Array, nu: jax.Array, decay: Any) -> jax.Array:
     """EMA of :math:`|g|^2` in at least float32, in optax's order of operations."""
     return (1 - decay) * abs_sq(up(g)) + decay * up(nu)
@@ -70,7 +103,7 @@ class ScaleByAdamState(NamedTuple):
 
     count: jax.Array  # type: ignore[assignment]  # int32[], steps so far (saturating)
     mu: Any  # like params (dtype: mu_dtype or the param's), first moment
-    nu: Any  # like params (the param's real dtype), second moment of |g|
+    nu: Any  # like params (dtype: nu_dtype or the param's real one), 2nd moment
 
 
 def scale_by_adam(
@@ -81,6 +114,7 @@ def scale_by_adam(
     mu_dtype: Any = None,
     *,
     nesterov: bool = False,
+    nu_dtype: Any = None,
 ) -> GradientTransformation:
     r"""Scales updates by Adam's bias-corrected moment ratio (no learning rate).
 
@@ -94,8 +128,15 @@ def scale_by_adam(
       eps_root: :math:`\epsilon_{root} \ge 0`, added inside the root (keeps
         meta-gradients through the update finite).
       mu_dtype: dtype of the first moment (e.g. ``jnp.bfloat16`` to save
-        memory); default: each param's dtype.
+        memory), made complex for complex params (``jnp.float32`` gives
+        complex64); default: each param's dtype.
       nesterov: use Dozat's Nesterov-accelerated form (NAdam).
+      nu_dtype: dtype of the second moment, a real floating dtype; default:
+        each param's real dtype. Only storage changes: the moments are always
+        updated in float32 or wider. With bfloat16 params, ``jnp.float32``
+        keeps small increments :math:`(1-\beta_2)(g^2 - v)` that bfloat16
+        would round away (with :math:`\beta_2 = 0.999`, :math:`v` then stops
+        following :math:`g^2`).
 
     Returns:
       A :class:`~gradtx.GradientTransformation` with state
@@ -103,6 +144,7 @@ def scale_by_adam(
 
     Raises:
       ValueError: a hyperparameter is out of range.
+      TypeError: ``mu_dtype`` or ``nu_dtype`` is not a floating dtype.
 
     Example:
       >>> import gradtx, jax.numpy as jnp
@@ -116,13 +158,20 @@ def scale_by_adam(
     _check_eps("eps", eps)
     _check_eps("eps_root", eps_root)
     _checks.check_bool("nesterov", nesterov)
+    _check_moment_dtype("mu_dtype", mu_dtype, real=False)
+    _check_moment_dtype("nu_dtype", nu_dtype, real=True)
+    # The updates are checked against a moment that has their dtype: nu (its
+    # real dtype) by default, else mu; with both dtypes set, shapes only.
+    checked, how = ("nu", "real") if nu_dtype is None else ("mu", "exact")
+    if nu_dtype is not None and mu_dtype is not None:
+        checked, how = "nu", "ignore"
 
     def init(params: Params) -> ScaleByAdamState:
         check_params(params)
         return ScaleByAdamState(
             count=zero_count(),
-            mu=zeros_like(params, mu_dtype),
-            nu=zeros_like(params, real=True),
+            mu=_first_moment_zeros(params, mu_dtype),
+            nu=zeros_like(params, nu_dtype, real=True),
         )
 
     def update(
@@ -132,7 +181,11 @@ def scale_by_adam(
         **_: Any,
     ) -> tuple[Updates, ScaleByAdamState]:
         check_update_inputs(
-            updates, params, state.nu, name="scale_by_adam state.nu", dtypes="real"
+            updates,
+            params,
+            getattr(state, checked),
+            name=f"scale_by_adam state.{checked}",
+            dtypes=how,
         )
         count = safe_increment(state.count)
         bc1 = _numerics.bias_correction(b1, count)
@@ -173,7 +226,7 @@ class ScaleByRmsState(NamedTuple):
     """State of :func:`scale_by_rms`."""
 
     count: jax.Array  # type: ignore[assignment]  # int32[], steps so far (saturating)
-    nu: Any  # like params (the param's real dtype), EMA of |g|^2
+    nu: Any  # like params (dtype: nu_dtype or the param's real one), EMA of |g|^2
 
 
 def _rms_scale(
@@ -191,6 +244,8 @@ def scale_by_rms(
     initial_scale: Any = 0.0,
     eps_in_sqrt: bool = True,
     bias_correction: bool = False,
+    *,
+    nu_dtype: Any = None,
 ) -> GradientTransformation:
     r"""Divides updates by the root of an EMA of their squares (RMSProp).
 
@@ -204,6 +259,8 @@ def scale_by_rms(
       eps_in_sqrt: add :math:`\epsilon` inside the root (Graves 2013, the
         default) or outside (PyTorch).
       bias_correction: divide :math:`v_t` by :math:`1-\rho^t`, as Adam does.
+      nu_dtype: dtype of :math:`v`, a real floating dtype (default: each
+        param's real dtype); the math is in float32 or wider either way.
 
     Returns:
       A :class:`~gradtx.GradientTransformation` with state
@@ -211,6 +268,7 @@ def scale_by_rms(
 
     Raises:
       ValueError: a hyperparameter is out of range.
+      TypeError: ``nu_dtype`` is not a real floating dtype.
 
     Example:
       >>> import gradtx, jax.numpy as jnp
@@ -219,19 +277,22 @@ def scale_by_rms(
       Array([2.], dtype=float32)
     """
     _check_rms_args(decay, eps, initial_scale, eps_in_sqrt, bias_correction)
+    _check_moment_dtype("nu_dtype", nu_dtype, real=True)
     debias = bias_correction
+    how = "real" if nu_dtype is None else "ignore"  # nu's dtype vs the updates'
 
     def init(params: Params) -> ScaleByRmsState:
         check_params(params)
         return ScaleByRmsState(
-            count=zero_count(), nu=full_like(params, initial_scale, real=True)
+            count=zero_count(),
+            nu=full_like(params, initial_scale, nu_dtype, real=True),
         )
 
     def update(
         updates: Updates, state: ScaleByRmsState, params: Params | None = None, **_: Any
     ) -> tuple[Updates, ScaleByRmsState]:
         check_update_inputs(
-            updates, params, state.nu, name="scale_by_rms state.nu", dtypes="real"
+            updates, params, state.nu, name="scale_by_rms state.nu", dtypes=how
         )
         count = safe_increment(state.count)
         bc = _numerics.bias_correction(decay, count) if debias else None
@@ -254,7 +315,7 @@ class ScaleByStddevState(NamedTuple):
 
     count: jax.Array  # type: ignore[assignment]  # int32[], steps so far (saturating)
     mu: Any  # like params (the param's dtype), EMA of g
-    nu: Any  # like params (the param's real dtype), EMA of |g|^2
+    nu: Any  # like params (dtype: nu_dtype or the param's real one), EMA of |g|^2
 
 
 def scale_by_stddev(
@@ -263,6 +324,8 @@ def scale_by_stddev(
     initial_scale: Any = 0.0,
     eps_in_sqrt: bool = True,
     bias_correction: bool = False,
+    *,
+    nu_dtype: Any = None,
 ) -> GradientTransformation:
     r"""Divides updates by a running standard deviation (centered RMSProp).
 
@@ -280,6 +343,7 @@ def scale_by_stddev(
         first step's debiased variance is then exactly 0, so that step is
         :math:`u/\sqrt{\epsilon}` (or :math:`u/\epsilon`): pair it with a
         warmup or a larger ``eps``.
+      nu_dtype: dtype of :math:`v`, as in :func:`scale_by_rms`.
 
     Returns:
       A :class:`~gradtx.GradientTransformation` with state
@@ -287,6 +351,7 @@ def scale_by_stddev(
 
     Raises:
       ValueError: a hyperparameter is out of range.
+      TypeError: ``nu_dtype`` is not a real floating dtype.
 
     Example:
       >>> import gradtx, jax.numpy as jnp
@@ -295,6 +360,7 @@ def scale_by_stddev(
       Array([2.], dtype=float32)
     """
     _check_rms_args(decay, eps, initial_scale, eps_in_sqrt, bias_correction)
+    _check_moment_dtype("nu_dtype", nu_dtype, real=True)
     debias = bias_correction
 
     def init(params: Params) -> ScaleByStddevState:
@@ -302,7 +368,7 @@ def scale_by_stddev(
         return ScaleByStddevState(
             count=zero_count(),
             mu=zeros_like(params),
-            nu=full_like(params, initial_scale, real=True),
+            nu=full_like(params, initial_scale, nu_dtype, real=True),
         )
 
     def update(
@@ -335,81 +401,5 @@ def scale_by_stddev(
             leaf, updates, state.mu, state.nu, scalars=(bc,), outputs=3
         )
         return out, ScaleByStddevState(count=count, mu=mu, nu=nu)
-
-    return GradientTransformation(init, update)
-
-
-class ScaleByRssState(NamedTuple):
-    """State of :func:`scale_by_rss`."""
-
-    sum_of_squares: Any  # like params (the param's real dtype), G_0 + sum |g|^2
-
-
-def scale_by_rss(
-    initial_accumulator_value: Any = 0.0,
-    eps: Any = 1e-10,
-    *,
-    eps_in_sqrt: bool = False,
-) -> GradientTransformation:
-    r"""Divides updates by the root of the sum of all squared updates (AdaGrad).
-
-    Produces :math:`u / (\sqrt{G_t} + \epsilon)` with :math:`G_t = G_0 +
-    \sum_{s \le t} |g_s|^2` (Duchi et al. 2011; see :func:`gradtx.adagrad`).
-    Coordinates whose :math:`G_t` is 0 get a 0 update, never NaN.
-
-    Args:
-      initial_accumulator_value: :math:`G_0 \ge 0` (paper and PyTorch: 0;
-        optax and TensorFlow: 0.1).
-      eps: :math:`\epsilon \ge 0` (paper's :math:`\delta`).
-      eps_in_sqrt: add :math:`\epsilon` inside the root,
-        :math:`u / \sqrt{G_t + \epsilon}` (optax's form) instead of outside
-        (the paper's and PyTorch's).
-
-    Returns:
-      A :class:`~gradtx.GradientTransformation` with state
-      :class:`ScaleByRssState`.
-
-    Raises:
-      ValueError: a hyperparameter is out of range.
-
-    Example:
-      >>> import gradtx, jax.numpy as jnp
-      >>> tx = gradtx.scale_by_rss(eps=0.0)
-      >>> tx.update(jnp.array([-3.0, 0.0]), tx.init(jnp.zeros(2)))[0]
-      Array([-1.,  0.], dtype=float32)
-    """
-    _check_eps("initial_accumulator_value", initial_accumulator_value)
-    _check_eps("eps", eps)
-    _checks.check_bool("eps_in_sqrt", eps_in_sqrt)
-
-    def init(params: Params) -> ScaleByRssState:
-        check_params(params)
-        return ScaleByRssState(
-            sum_of_squares=full_like(params, initial_accumulator_value, real=True)
-        )
-
-    def update(
-        updates: Updates, state: ScaleByRssState, params: Params | None = None, **_: Any
-    ) -> tuple[Updates, ScaleByRssState]:
-        check_update_inputs(
-            updates,
-            params,
-            state.sum_of_squares,
-            name="scale_by_rss state.sum_of_squares",
-            dtypes="real",
-        )
-
-        def leaf(g: jax.Array, old: jax.Array) -> tuple[jax.Array, jax.Array]:
-            s = abs_sq(up(g)) + up(old)
-            # A zero accumulator means every gradient so far was zero: the
-            # update is 0. The safe denominator keeps gradients through this
-            # where finite too.
-            positive = s > 0
-            scaled = _rms_scale(g, jnp.where(positive, s, 1), eps, eps_in_sqrt)
-            out = jnp.where(positive, scaled, jnp.zeros_like(scaled))
-            return out, s.astype(old.dtype)
-
-        out, sos = _numerics.leafwise(leaf, updates, state.sum_of_squares, outputs=2)
-        return out, ScaleByRssState(sum_of_squares=sos)
 
     return GradientTransformation(init, update)
