@@ -28,6 +28,7 @@ from gradtx.core import (
 )
 from gradtx.errors import check_params
 from gradtx.transforms._clipping import global_norm
+from gradtx.transforms._common import check_update_inputs
 
 __all__ = [
     "MultiSteps",
@@ -216,6 +217,9 @@ class MultiSteps:
         **extra_args: Any,
     ) -> tuple[Updates, MultiStepsState]:
         """Accumulates ``updates``; every k-th call, steps ``inner`` on the mean."""
+        check_update_inputs(
+            updates, params, state.acc_grads, name="MultiSteps acc_grads", dtypes="kind"
+        )
         if self._skip_fn is None:
             return self._accumulate(updates, state, params, extra_args)
         skip, skip_state = self._skip_fn(updates, state.gradient_step, params)

@@ -17,6 +17,7 @@ from gradtx.core import (
     _call_update,
     _takes_extra_args,
 )
+from gradtx.errors import check_tree_matches
 
 __all__ = ["MaskedNode", "MaskedState", "masked"]
 
@@ -123,6 +124,16 @@ def masked(inner: GradientTransformation, mask: Mask) -> GradientTransformation:
         params: Params | None = None,
         **extra_args: Any,
     ) -> tuple[Updates, OptState]:
+        # The masked-off leaves never reach ``inner``: check them here (their
+        # shapes; integer leaves may be masked out, so not check_params).
+        if params is not None:
+            check_tree_matches(
+                updates,
+                params,
+                got_name="updates",
+                expected_name="params",
+                dtypes="kind",
+            )
         tree = _resolve(mask, params if params is not None else updates)
         sub_updates = _select(tree, updates, True, "updates")
         sub_params = None if params is None else _select(tree, params, True, "params")
