@@ -161,6 +161,53 @@ def example_checks() -> dict[str, Any]:
     }
 
 
+def checkpoint_checks(mesh: Any) -> dict[str, Any]:
+    """Sharded params and state (and ZeRO-1 state) saved, restored onto the
+    shardings state_shardings gives, from an abstract target (nothing
+    allocated), bit for bit."""
+    import tempfile
+
+    from gradtx import checkpoint
+
+    w = NamedSharding(mesh, P("data", None))
+    params = {
+        "kernel": jax.device_put(jnp.linspace(-1, 1, 64).reshape(16, 4), w),
+        "bias": jax.device_put(jnp.ones(4), NamedSharding(mesh, P())),
+    }
+    tx = gradtx.chain(
+        gradtx.clip_by_global_norm(1.0),
+        gradtx.inject_hyperparams(gradtx.adamw)(learning_rate=1e-2),
+    )
+    state = tx.init(params)
+    grads = jax.tree.map(lambda p: jnp.cos(p), params)
+    _, state = jax.jit(tx.update)(grads, state, params)
+    tree = {"params": params, "opt_state": state}
+    shardings = {
+        "params": jax.tree.map(lambda x: x.sharding, params),
+        "opt_state": gradtx.state_shardings(tx, params),
+    }
+    target = jax.tree.map(
+        lambda x, s: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=s), tree, shardings
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        checkpoint.save(tmp, tree, step=1)
+        back = checkpoint.restore(tmp, target, step=1)
+    same = all(
+        bool(jnp.array_equal(a, b)) and a.dtype == b.dtype
+        for a, b in zip(jax.tree.leaves(back), jax.tree.leaves(tree), strict=True)
+    )
+    placed = all(
+        a.sharding.is_equivalent_to(s, a.ndim)
+        for a, s in zip(jax.tree.leaves(back), jax.tree.leaves(shardings), strict=True)
+    )
+    kernel_split = back["opt_state"][1].inner_state[0].mu["kernel"].sharding
+    return {
+        "bit_equal": same,
+        "shardings_kept": placed,
+        "mu_split": kernel_split.is_equivalent_to(w, 2),
+    }
+
+
 def main() -> None:
     assert jax.device_count() == 8, jax.devices()
     mesh = jax.make_mesh((8,), ("data",), axis_types=(AxisType.Auto,))
@@ -169,6 +216,7 @@ def main() -> None:
         "zero_auto": zero_checks(False),
         "zero_explicit": zero_checks(True),
         "example": example_checks(),
+        "checkpoint": checkpoint_checks(mesh),
     }
     print(json.dumps(result))
 

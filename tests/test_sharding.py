@@ -73,6 +73,14 @@ def test_data_parallel_example_equals_one_device(eight: dict[str, Any]) -> None:
     assert ex["loss_drops"]
 
 
+def test_sharded_checkpoint_restores_onto_the_shardings(eight: dict[str, Any]) -> None:
+    assert eight["checkpoint"] == {
+        "bit_equal": True,
+        "shardings_kept": True,
+        "mu_split": True,
+    }
+
+
 def test_state_shardings_on_one_device() -> None:
     device = jax.devices()[0]
     params = {"w": jax.device_put(jnp.ones((4, 3)), device), "b": jnp.zeros(3)}
