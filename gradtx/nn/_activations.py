@@ -9,10 +9,9 @@ from jax.typing import DTypeLike
 
 from gradtx import _checks
 from gradtx.activations import _functions
+from gradtx.nn._dropout import RngsArg, _RandomMode
 
 __all__ = ["PReLU", "RReLU"]
-
-RngsArg = nnx.Rngs | nnx.RngStream | jax.Array | None
 
 
 class PReLU(nnx.Module):
@@ -89,7 +88,7 @@ class PReLU(nnx.Module):
         return _functions.prelu(inputs, self.negative_slope[...])
 
 
-class RReLU(nnx.Module):
+class RReLU(_RandomMode):
     """Randomized leaky ReLU (Xu et al. 2015); see :func:`gradtx.activations.rrelu`.
 
     In training each negative unit gets a slope drawn from
@@ -140,31 +139,8 @@ class RReLU(nnx.Module):
         _functions.check_rrelu_bounds(lower, upper)
         self.lower = lower
         self.upper = upper
-        self.deterministic = deterministic
-        self.rng_collection = rng_collection
-        if isinstance(rngs, nnx.Rngs):
-            self.rngs = rngs[rng_collection].fork()
-        elif isinstance(rngs, nnx.RngStream):
-            self.rngs = rngs.fork()
-        elif rngs is None:
-            self.rngs = nnx.data(None)
-        else:
-            raise TypeError(
-                f"rngs is {type(rngs).__name__}; expected nnx.Rngs, an "
-                "nnx.RngStream or None."
-            )
-
-    def _key(self, rngs: RngsArg) -> jax.Array | None:
-        source = self.rngs if rngs is None else rngs
-        if isinstance(source, nnx.Rngs):
-            return source[self.rng_collection]()
-        if isinstance(source, nnx.RngStream):
-            return source()
-        if source is None or isinstance(source, jax.Array):
-            return source
-        raise TypeError(
-            f"rngs is {type(source).__name__}; expected nnx.Rngs, an "
-            "nnx.RngStream or a key."
+        super().__init__(
+            deterministic=deterministic, rng_collection=rng_collection, rngs=rngs
         )
 
     def __call__(
@@ -179,13 +155,7 @@ class RReLU(nnx.Module):
         ``deterministic`` and ``rngs`` (an ``nnx.Rngs``, a stream or a key)
         given here take precedence over the module's.
         """
-        mode = self.deterministic if deterministic is None else deterministic
-        if mode is None:
-            raise ValueError(
-                "RReLU has no mode: pass deterministic= to the constructor or the "
-                "call, or use model.train() / model.eval() / "
-                "nnx.view(model, deterministic=...)."
-            )
+        mode = self._mode(deterministic)
         key = None
         if not mode:
             key = self._key(rngs)
@@ -200,14 +170,5 @@ class RReLU(nnx.Module):
             key,
             lower=self.lower,
             upper=self.upper,
-            deterministic=bool(mode),
+            deterministic=mode,
         )
-
-    def set_view(self, deterministic: bool | None = None) -> None:
-        """Used by ``nnx.view``: sets the mode.
-
-        Args:
-          deterministic: if True, the slope is the mean (evaluation).
-        """
-        if deterministic is not None:
-            self.deterministic = deterministic

@@ -15,19 +15,16 @@ __all__ = ["DropPath", "Dropout", "SpatialDropout"]
 RngsArg = nnx.Rngs | nnx.RngStream | jax.Array | None
 
 
-class _Stochastic(nnx.Module):
-    """What the dropout modules share: mode, rate and the key stream."""
+class _RandomMode(nnx.Module):
+    """A train/eval mode and a key stream: what the random layers share."""
 
     def __init__(
         self,
-        rate: float,
         *,
-        deterministic: bool | None = False,
-        rng_collection: str = "dropout",
-        rngs: nnx.Rngs | nnx.RngStream | None = None,
+        deterministic: bool | None,
+        rng_collection: str,
+        rngs: nnx.Rngs | nnx.RngStream | None,
     ) -> None:
-        _checks.check_number("rate", rate, low=0.0, high=1.0)
-        self.rate = rate
         self.deterministic = deterministic
         self.rng_collection = rng_collection
         if isinstance(rngs, nnx.Rngs):
@@ -65,6 +62,33 @@ class _Stochastic(nnx.Module):
             "nnx.RngStream or a key."
         )
 
+    def set_view(self, deterministic: bool | None = None) -> None:
+        """Used by ``nnx.view``: sets the mode.
+
+        Args:
+          deterministic: if True, the layer is deterministic (evaluation).
+        """
+        if deterministic is not None:
+            self.deterministic = deterministic
+
+
+class _Stochastic(_RandomMode):
+    """What the dropout modules share: a drop rate on top of the mode."""
+
+    def __init__(
+        self,
+        rate: float,
+        *,
+        deterministic: bool | None = False,
+        rng_collection: str = "dropout",
+        rngs: nnx.Rngs | nnx.RngStream | None = None,
+    ) -> None:
+        _checks.check_number("rate", rate, low=0.0, high=1.0)
+        self.rate = rate
+        super().__init__(
+            deterministic=deterministic, rng_collection=rng_collection, rngs=rngs
+        )
+
     def __call__(
         self,
         inputs: jax.Array,
@@ -91,15 +115,6 @@ class _Stochastic(nnx.Module):
 
     def _apply(self, key: jax.Array | None, x: jax.Array, off: bool) -> jax.Array:
         raise NotImplementedError
-
-    def set_view(self, deterministic: bool | None = None) -> None:
-        """Used by ``nnx.view``: sets the mode.
-
-        Args:
-          deterministic: if True, nothing is dropped.
-        """
-        if deterministic is not None:
-            self.deterministic = deterministic
 
 
 class Dropout(_Stochastic):
