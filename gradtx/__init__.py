@@ -13,6 +13,7 @@ from gradtx import schedules as schedules
 from gradtx.combinators import ApplyIfFiniteState as ApplyIfFiniteState
 from gradtx.combinators import FlatState as FlatState
 from gradtx.combinators import Flattened as Flattened
+from gradtx.combinators import InjectedHyperparams as InjectedHyperparams
 from gradtx.combinators import InjectHyperparamsState as InjectHyperparamsState
 from gradtx.combinators import MaskedNode as MaskedNode
 from gradtx.combinators import MaskedState as MaskedState
@@ -111,6 +112,7 @@ __all__ = [
     "Flattened",
     "GradientTransformation",
     "InjectHyperparamsState",
+    "InjectedHyperparams",
     "MaskedNode",
     "MaskedState",
     "MasterWeightsState",

@@ -223,7 +223,8 @@ def rmsprop(
     Args:
       learning_rate: :math:`\eta \ge 0`, a scalar or a schedule.
       decay: :math:`\rho \in [0, 1)`.
-      eps: :math:`\epsilon \ge 0`.
+      eps: :math:`\epsilon > 0` (0 would divide 0 by 0 for a coordinate
+        whose gradients have all been 0).
       initial_scale: :math:`v_0 \ge 0`.
       eps_in_sqrt: :math:`\epsilon` inside (default) or outside the root.
       centered: divide by a running standard deviation instead of the RMS.
@@ -243,7 +244,7 @@ def rmsprop(
 
     Example:
       >>> import gradtx, jax.numpy as jnp
-      >>> tx = gradtx.rmsprop(0.1, decay=0.75, eps=0.0)
+      >>> tx = gradtx.rmsprop(0.1, decay=0.75, eps=1e-12)
       >>> params = jnp.array([0.0])
       >>> updates, _ = tx.update(jnp.array([2.0]), tx.init(params), params)
       >>> updates  # -0.1 * 2 / sqrt(0.25 * 4)
@@ -301,7 +302,8 @@ def adam(
       learning_rate: :math:`\eta \ge 0`, a scalar or a schedule.
       b1: :math:`\beta_1 \in [0, 1)`.
       b2: :math:`\beta_2 \in [0, 1)`.
-      eps: :math:`\epsilon \ge 0`.
+      eps: :math:`\epsilon > 0`; 0 only with ``eps_root > 0`` (else a
+        coordinate whose gradients have all been 0 gets 0/0).
       eps_root: :math:`\epsilon_{root} \ge 0`.
       mu_dtype: dtype of :math:`m` (default: each param's).
       nesterov: use NAdam's Nesterov momentum.
@@ -382,7 +384,8 @@ def adamw(
       learning_rate: :math:`\eta \ge 0`, a scalar or a schedule.
       b1: :math:`\beta_1 \in [0, 1)`.
       b2: :math:`\beta_2 \in [0, 1)`.
-      eps: :math:`\epsilon \ge 0`.
+      eps: :math:`\epsilon > 0`; 0 only with ``eps_root > 0`` (else a
+        coordinate whose gradients have all been 0 gets 0/0).
       eps_root: :math:`\epsilon_{root} \ge 0`.
       mu_dtype: dtype of :math:`m` (default: each param's).
       weight_decay: :math:`\lambda \ge 0`, a scalar or a schedule.

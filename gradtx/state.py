@@ -109,16 +109,85 @@ def tree_get(state: Any, name: str, default: Any = _MISSING) -> Any:
     )
 
 
+def _is_tracer(x: Any) -> bool:
+    return isinstance(x, jax.core.Tracer)
+
+
+def _check_value(path: str, old: Any, new: Any) -> None:
+    """Refuses a concrete ``new`` that ``old``'s dtype would silently change.
+
+    Integer entries of optimizer states are step counters: a new one must be a
+    whole number in ``[0, max of the dtype]`` (``2.7`` would be truncated, a
+    negative count restarts bias corrections from the wrong end). Floating
+    entries must be finite (a NaN or inf moment makes every later update NaN)
+    and real for real entries (the imaginary part would be dropped). Values
+    that are tracers (inside ``jit``/``vmap``) cannot be checked.
+    """
+    if _is_tracer(new):
+        return
+    dtype = jnp.result_type(old)
+    if isinstance(new, str) or new is None:
+        raise TypeError(f"tree_set: {path} must be a number or an array, got {new!r}.")
+    try:
+        arr = new if isinstance(new, jax.Array) else np.asarray(new)
+    except Exception:
+        raise TypeError(
+            f"tree_set: {path} must be a number or an array, got {new!r}."
+        ) from None
+    kind = np.dtype(arr.dtype).kind
+    if kind not in "biufc":
+        raise TypeError(f"tree_set: {path} must be a number or an array, got {new!r}.")
+    shown = f"{new!r}" if np.size(arr) == 1 else f"an array of {arr.dtype}"
+    if dtype == jnp.bool_:
+        if kind != "b":
+            raise TypeError(f"tree_set: {path} is a bool entry; got {shown}.")
+        return
+    if kind == "b":
+        raise TypeError(f"tree_set: {path} holds {dtype} values; got the bool {shown}.")
+    if kind == "c" and not jnp.issubdtype(dtype, jnp.complexfloating):
+        raise TypeError(
+            f"tree_set: {path} holds real {dtype} values; got {shown}, whose "
+            "imaginary part would be dropped."
+        )
+    if np.size(arr) == 0:
+        return
+    with jax.ensure_compile_time_eval():  # concrete, also inside a jit trace
+        _check_range(path, dtype, arr, shown)
+
+
+def _check_range(path: str, dtype: Any, arr: Any, shown: str) -> None:
+    if not bool(jnp.all(jnp.isfinite(arr))):
+        raise ValueError(
+            f"tree_set: {path} must be finite, got {shown}: a NaN or inf in the "
+            "state makes every later update NaN."
+        )
+    if jnp.issubdtype(dtype, jnp.integer):
+        top = jnp.iinfo(dtype).max
+        whole = bool(jnp.all(jnp.round(arr) == arr))
+        low, high = jnp.min(arr), jnp.max(arr)
+        if not whole or low < 0 or high > top:
+            raise ValueError(
+                f"tree_set: {path} is a step counter ({dtype}); it must be a whole "
+                f"number in [0, {top}], got {shown}."
+            )
+
+
 def _replacement(path: str, old: Any, new: Any) -> Any:
     old_leaves = jax.tree.leaves(old)
     if jax.tree_util.treedef_is_leaf(jax.tree.structure(old)) and old_leaves:
+        _check_value(path, old, new)
         arr = jnp.asarray(new, dtype=jnp.result_type(old))
         if arr.shape != np.shape(old):
             raise ValueError(
                 f"{path}: the new value has shape {arr.shape}, the old one "
                 f"{np.shape(old)}; keep the shape so the step does not recompile."
             )
-        if getattr(old, "committed", False):
+        if (
+            isinstance(old, jax.Array)
+            and not _is_tracer(old)
+            and not _is_tracer(arr)
+            and old.committed
+        ):
             # On the old value's device(s) and committed like it: a jitted step
             # sees the same input and does not recompile.
             arr = jax.device_put(arr, old.sharding)
@@ -126,6 +195,9 @@ def _replacement(path: str, old: Any, new: Any) -> Any:
     check_tree_matches(
         new, old, got_name=f"new {path}", expected_name=path, dtypes="exact"
     )
+    flat_new = jax.tree_util.tree_flatten_with_path(new)[0]
+    for (keys, n), o in zip(flat_new, jax.tree.leaves(old), strict=True):
+        _check_value(path + jax.tree_util.keystr(keys), o, n)
     return new
 
 
@@ -139,6 +211,13 @@ def _set(node: Any, targets: dict[str, Any], path: str) -> Any:
     if _is_namedtuple(node):
         return type(node)(*new)
     if isinstance(node, dict):
+        replace = getattr(node, "checked_replace", None)
+        if replace is not None:  # a dict that checks its entries (hyperparams)
+            changed, given = {}, {}
+            for v, (k, s, _) in zip(new, _children(node), strict=True):
+                if path + s in targets:
+                    changed[k], given[k] = v, targets[path + s]
+            return replace(changed, given) if changed else node
         return type(node)(zip(node.keys(), new, strict=True))
     return type(node)(new)
 
@@ -150,7 +229,23 @@ def tree_set(state: Any, **values: Any) -> Any:
     (so ``count=0`` resets every counter). An array keeps its dtype and its
     sharding (devices) and must keep its shape; a subtree must keep its
     structure, shapes and dtypes, so the training step does not recompile.
-    The input is not modified.
+    The input is not modified. It works eagerly, inside ``jax.jit`` and under
+    ``jax.vmap`` (e.g. one learning rate per vmapped run).
+
+    New values are checked as the constructor checks its arguments, for every
+    value that is concrete (a Python number or a concrete array, also inside
+    ``jit``):
+
+    * a hyperparameter of :func:`~gradtx.inject_hyperparams` must be one its
+      factory accepts (``b1=1.5`` or ``learning_rate=-1`` raise the factory's
+      own ValueError), and one that is a schedule cannot be set (the next step
+      would overwrite it; the message says how to change a schedule);
+    * a step counter must be a whole number in ``[0, max]`` of its dtype;
+    * floating entries must be finite, and real entries real.
+
+    A value that is a tracer (computed inside ``jit`` or ``vmap``) cannot be
+    checked without a host round trip and is stored as it is: check it before
+    it enters the trace.
 
     Args:
       state: an optimizer state.
@@ -161,7 +256,9 @@ def tree_set(state: Any, **values: Any) -> Any:
 
     Raises:
       KeyError: a name matches nothing (the message lists the names present).
-      ValueError: a new value has another shape or structure than the old one.
+      ValueError: a new value has another shape or structure than the old one,
+        is out of its range, or sets a scheduled hyperparameter.
+      TypeError: a new value is not a number or array of a fitting kind.
 
     Example:
       >>> import gradtx, jax.numpy as jnp

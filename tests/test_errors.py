@@ -6,6 +6,7 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import pytest
 
 import gradtx
@@ -36,6 +37,21 @@ BAD_HYPERPARAMETERS = [
     (lambda: gradtx.ema(decay=-0.2), "decay"),
     (lambda: gradtx.scale_by_learning_rate(-1.0), "learning_rate"),
     (lambda: gradtx.adam(jnp.array([1e-3, 1e-3])), "learning_rate"),
+    # Infinite values: inf params, NaN or frozen training, never a run.
+    (lambda: gradtx.sgd(float("inf")), "learning_rate"),
+    (lambda: gradtx.adamw(1e-3, weight_decay=float("inf")), "weight_decay"),
+    (lambda: gradtx.adam(1e-3, eps=float("inf")), "eps"),
+    (lambda: gradtx.adam(1e-3, b1=-float("inf")), "b1"),
+    (lambda: gradtx.clip_by_global_norm(float("inf")), "max_norm"),
+    (lambda: gradtx.scale(float("inf")), "step_size"),
+    # eps = 0 where the update divides by it: 0/0 for a zero gradient.
+    (lambda: gradtx.adam(1e-3, eps=0.0), "eps"),
+    (lambda: gradtx.adamw(1e-3, eps=0), "eps"),
+    (lambda: gradtx.scale_by_adam(eps=0.0, eps_root=0.0), "eps"),
+    (lambda: gradtx.rmsprop(1e-3, eps=0.0), "eps"),
+    (lambda: gradtx.rmsprop(1e-3, eps=0.0, initial_scale=1.0), "eps"),
+    (lambda: gradtx.rmsprop(1e-3, eps=0.0, centered=True), "eps"),
+    (lambda: gradtx.scale_by_stddev(eps=0.0), "eps"),
 ]
 
 
@@ -45,6 +61,36 @@ def test_out_of_range_hyperparameter_raises_at_build_time(make: Any, arg: str) -
         make()
     # The message shows the offending value or the valid range.
     assert "got" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "make,shown",
+    [
+        # The interval in the message is the one enforced: inf is never in it.
+        (lambda: gradtx.sgd(-1.0), "learning_rate must be in [0, inf), got -1.0"),
+        (lambda: gradtx.sgd(np.inf), "learning_rate must be in [0, inf), got inf"),
+        (lambda: gradtx.clip_by_global_norm(0.0), "max_norm must be in (0, inf)"),
+        (lambda: gradtx.adam(1e-3, b2=np.inf), "b2 must be in [0, 1), got inf"),
+        (lambda: gradtx.adam(1e-3, eps=0.0), "eps must be in (0, inf) (or [0, inf)"),
+        (lambda: gradtx.rmsprop(1e-3, eps=0.0), "eps must be in (0, inf), got"),
+        (lambda: gradtx.scale(np.nan), "step_size must be in (-inf, inf), got nan"),
+    ],
+)
+def test_messages_state_the_interval_that_is_enforced(make: Any, shown: str) -> None:
+    with pytest.raises(ValueError) as info:
+        make()
+    assert shown in str(info.value)
+
+
+def test_eps_zero_is_accepted_where_nothing_divides_by_it() -> None:
+    # Adam with eps_root > 0 divides by sqrt(v + eps_root) > 0; AdaGrad skips
+    # coordinates whose accumulator is 0. Zero gradients give zero updates.
+    params = jnp.zeros(3)
+    grads = jnp.asarray([0.0, 2.0, 0.0])
+    for tx in [gradtx.adam(0.1, eps=0.0, eps_root=1e-8), gradtx.adagrad(0.1, eps=0)]:
+        updates, _ = tx.update(grads, tx.init(params), params)
+        assert updates[0] == 0.0 and updates[2] == 0.0
+        assert updates[1] == pytest.approx(-0.1, rel=1e-3)
 
 
 @pytest.mark.parametrize(

@@ -19,9 +19,17 @@ Properties:
 
 Magnitudes are bounded on purpose: params and gradients in [-10, 10], learning
 rates, scales and weight decays at most 10, and ``eps`` at least 1e-6. Huge
-hyperparameters may legitimately overflow to inf, and ``eps = 0`` with a zero
-gradient legitimately gives 0/0 in the adaptive methods, so finiteness is only
-a fair expectation inside these bounds (``eps = 0`` is still checked to build).
+hyperparameters may legitimately overflow to inf, so finiteness is only a fair
+expectation inside these bounds. Infinite hyperparameters, and ``eps = 0``
+where an update divides by it (Adam without ``eps_root``, RMSProp), are out of
+range and must be refused.
+
+State editing: :func:`gradtx.tree_set` on the state of a random
+``inject_hyperparams`` optimizer, with random values in and out of range for
+a hyperparameter or the step counter, eagerly or inside ``jax.jit``: it
+succeeds exactly when the constructor would accept the value (and the entry
+is not a schedule), keeps the state's structure and dtypes (the jitted update
+does not recompile), and never changes the state passed in.
 """
 
 from __future__ import annotations
@@ -56,6 +64,7 @@ SETTINGS = settings(
 NAN = math.nan
 _NOT_A_NUMBER = st.sampled_from([True, "0.1", np.ones(2)])
 _NEG = st.floats(-100.0, -1e-6)
+_NOT_FINITE = st.sampled_from([NAN, math.inf, -math.inf])
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,22 +77,25 @@ class Arg:
 
 
 def unit(name: str) -> Arg:  # [0, 1)
-    bad = st.one_of(st.floats(1.0, 100.0), _NEG, st.just(NAN), _NOT_A_NUMBER)
+    bad = st.one_of(st.floats(1.0, 100.0), _NEG, _NOT_FINITE, _NOT_A_NUMBER)
     return Arg(name, st.floats(0.0, 0.999), bad)
 
 
 def nonneg(name: str, high: float = 10.0) -> Arg:  # [0, inf), bounded (see above)
-    bad = st.one_of(_NEG, st.just(NAN), _NOT_A_NUMBER)
+    bad = st.one_of(_NEG, _NOT_FINITE, _NOT_A_NUMBER)
     return Arg(name, st.floats(0.0, high), bad)
 
 
 def positive(name: str) -> Arg:  # (0, inf), bounded (see above)
-    bad = st.one_of(st.floats(-100.0, 0.0), st.just(NAN), _NOT_A_NUMBER)
+    bad = st.one_of(st.floats(-100.0, 0.0), _NOT_FINITE, _NOT_A_NUMBER)
     return Arg(name, st.floats(1e-3, 10.0), bad)
 
 
-def eps(name: str) -> Arg:  # [0, inf), at least 1e-6 when run (see above)
-    bad = st.one_of(_NEG, st.just(NAN), _NOT_A_NUMBER)
+def eps(name: str, zero_ok: bool = True) -> Arg:
+    """[0, inf) or, where an update divides by it, (0, inf); >= 1e-6 when run."""
+    bad = st.one_of(_NEG, _NOT_FINITE, _NOT_A_NUMBER)
+    if not zero_ok:
+        bad = st.one_of(bad, st.sampled_from([0.0, 0]))
     return Arg(name, st.floats(1e-6, 1.0), bad)
 
 
@@ -95,7 +107,7 @@ def learning_rate(name: str = "learning_rate") -> Arg:
     schedules = st.floats(0.0, 10.0).map(
         lambda v: gradtx.cosine_decay_schedule(v, decay_steps=3)
     )
-    bad = st.one_of(_NEG, st.just(NAN), st.sampled_from([True, "0.1", np.ones(2)]))
+    bad = st.one_of(_NEG, _NOT_FINITE, st.sampled_from([True, "0.1", np.ones(2)]))
     return Arg(name, st.one_of(st.floats(0.0, 10.0), schedules), bad)
 
 
@@ -132,12 +144,21 @@ class Builder:
     required: tuple[str, ...] = ()  # always passed
     complex_ok: bool = True
     conflicts: Callable[[dict[str, Any]], set[str]] = lambda kw: set()
+    # Names drawn out of range that the other arguments make valid.
+    allowed: Callable[[dict[str, Any]], set[str]] = lambda kw: set()
+
+
+def _eps_root_allows_eps_zero(kw: dict[str, Any]) -> set[str]:
+    """Adam divides by sqrt(v + eps_root) + eps: eps = 0 is fine if eps_root > 0."""
+    root = kw.get("eps_root", 0.0)
+    ok = isinstance(root, float) and root > 0 and not isinstance(kw.get("eps"), bool)
+    return {"eps"} if ok and kw.get("eps") == 0 else set()
 
 
 ADAM_ARGS = (
     unit("b1"),
     unit("b2"),
-    eps("eps"),
+    eps("eps", zero_ok=False),
     nonneg("eps_root", 1.0),
     dtype("mu_dtype"),
     dtype("nu_dtype"),
@@ -145,7 +166,7 @@ ADAM_ARGS = (
 )
 RMS_ARGS = (
     unit("decay"),
-    eps("eps"),
+    eps("eps", zero_ok=False),
     nonneg("initial_scale", 1.0),
     flag("eps_in_sqrt"),
     flag("bias_correction"),
@@ -178,7 +199,12 @@ LEAVES = [
         gradtx.add_decayed_weights,
         (learning_rate("weight_decay"),),
     ),
-    Builder("scale_by_adam", gradtx.scale_by_adam, ADAM_ARGS),
+    Builder(
+        "scale_by_adam",
+        gradtx.scale_by_adam,
+        ADAM_ARGS,
+        allowed=_eps_root_allows_eps_zero,
+    ),
     Builder("scale_by_rms", gradtx.scale_by_rms, RMS_ARGS),
     Builder("scale_by_stddev", gradtx.scale_by_stddev, RMS_ARGS),
     Builder(
@@ -188,12 +214,19 @@ LEAVES = [
         ("learning_rate",),
         conflicts=_needs_momentum,
     ),
-    Builder("adam", gradtx.adam, (learning_rate(), *ADAM_ARGS), ("learning_rate",)),
+    Builder(
+        "adam",
+        gradtx.adam,
+        (learning_rate(), *ADAM_ARGS),
+        ("learning_rate",),
+        allowed=_eps_root_allows_eps_zero,
+    ),
     Builder(
         "adamw",
         gradtx.adamw,
         (learning_rate(), *ADAM_ARGS, learning_rate("weight_decay")),
         ("learning_rate",),
+        allowed=_eps_root_allows_eps_zero,
     ),
     Builder(
         "rmsprop",
@@ -246,6 +279,7 @@ def hyperparams(draw: st.DrawFn, b: Builder, allow_invalid: bool) -> tuple[dict,
             bad.add(a.name)
         elif how == "invalid" or a.name in b.required:  # no invalid value
             kw[a.name] = draw(a.valid)
+    bad -= b.allowed(kw)
     if b.conflicts(kw):
         if allow_invalid and not bad:
             bad |= b.conflicts(kw)
@@ -458,3 +492,64 @@ def test_mismatched_grads_name_a_path(data: Any, seed: int, how: str) -> None:
         tx.update(grads, state, params)
     assert path in str(info.value), (path, str(info.value))
     assert_untouched(params, before)
+
+
+# --- state editing ----------------------------------------------------------------
+
+
+def _expect_set_error(
+    value: Any, arg: Arg | None, invalid: bool, scheduled: bool
+) -> bool:
+    """Whether tree_set must refuse ``value`` for the entry of ``arg``."""
+    if scheduled or invalid:
+        return True
+    # Valid constructor arguments that are not numbers: a schedule (tree_set
+    # stores values, not functions) and momentum=None (not an injectable value).
+    return callable(value) or value is None
+
+
+@SETTINGS
+@given(data=st.data(), seed=st.integers(0, 2**16), use_jit=st.booleans())
+def test_tree_set_checks_values_like_the_constructor(
+    data: Any, seed: int, use_jit: bool
+) -> None:
+    b = data.draw(st.sampled_from(LEAVES), label="builder")
+    kw, _ = data.draw(hyperparams(b, allow_invalid=False), label="kw")
+    tx = gradtx.inject_hyperparams(b.fn)(**kw)
+    params = realize(data.draw(shape_tree(b.complex_ok), label="shapes"), seed)
+    state = tx.init(params)
+    names = sorted(state.hyperparams)
+    name = data.draw(st.sampled_from([*names, "count"]), label="name")
+    arg = (
+        count("count", 0)
+        if name == "count"
+        else next(a for a in b.args if a.name == name)
+    )
+    invalid = arg.invalid is not None and data.draw(st.booleans(), label="invalid")
+    value = data.draw(arg.invalid if invalid else arg.valid, label="value")
+    if name != "count" and b.allowed({**kw, name: value}) == {name}:
+        invalid = False  # e.g. eps = 0 with the drawn eps_root > 0
+    scheduled = callable(kw.get(name))
+    before = snapshot(state)
+
+    def set_(s: Any) -> Any:
+        return gradtx.tree_set(s, **{name: value})
+
+    set_fn = jax.jit(set_) if use_jit else set_
+    if _expect_set_error(value, arg, invalid, scheduled):
+        with pytest.raises((ValueError, TypeError)) as info:
+            set_fn(state)
+        assert name in str(info.value), (name, value, str(info.value))
+        assert_untouched(state, before)
+        return
+    new = set_fn(state)
+    assert_untouched(state, before)
+    assert jax.tree.structure(new) == jax.tree.structure(state)
+    assert _meta(new) == _meta(state)
+    got = new.count if name == "count" else new.hyperparams[name]
+    np.testing.assert_array_equal(got, np.asarray(value, np.dtype(got.dtype)))
+    update = jax.jit(tx.update)
+    grads = jax.tree.map(lambda p: p * 0.5, params)
+    update(grads, state, params)
+    update(grads, new, params)
+    assert update._cache_size() == 1  # the edited state compiles nothing new

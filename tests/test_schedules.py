@@ -379,7 +379,7 @@ BAD: list[tuple[Callable[[], Any], type[Exception], str]] = [
     (
         lambda: lin(1.0, 0.0, 0),
         ValueError,
-        r"transition_steps must be in \(0, inf\], got 0\.",
+        r"transition_steps must be in \(0, inf\), got 0\.",
     ),
     (lambda: lin(1.0, 0.0, -5), ValueError, "transition_steps"),
     (lambda: lin(1.0, 0.0, 10, -1), ValueError, "transition_begin"),

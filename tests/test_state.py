@@ -83,3 +83,112 @@ def test_set_state_is_used_by_the_next_step() -> None:
     )
     u, _ = tx.update({"w": jnp.asarray([3.0, -0.5], jnp.float32)}, fresh, params)
     np.testing.assert_allclose(u["w"], [-0.1, 0.1], rtol=1e-6)
+
+
+# --- tree_set checks values as the constructors check arguments -------------
+
+INJECTED = gradtx.inject_hyperparams(gradtx.adam)(learning_rate=0.1, b1=0.9)
+G = {"w": jnp.full((2, 3), 0.5, jnp.float32), "b": jnp.ones(3, jnp.float32)}
+
+
+def test_set_works_inside_jit_and_vmap() -> None:
+    # Before: a ConcretizationTypeError inside jit (it read `.committed` of a
+    # tracer). SGD's update is -lr * g, per vmapped run.
+    tx = gradtx.inject_hyperparams(gradtx.sgd)(learning_rate=0.1)
+
+    @jax.jit
+    def step(lr: jax.Array) -> jax.Array:
+        state = gradtx.tree_set(tx.init(P), learning_rate=lr)
+        return tx.update(G, state, P)[0]["b"]
+
+    np.testing.assert_allclose(step(jnp.float32(0.25)), -0.25, rtol=1e-6)
+    lrs = jnp.asarray([0.1, 0.2, 0.3], jnp.float32)
+    np.testing.assert_allclose(jax.vmap(step)(lrs)[:, 0], -lrs, rtol=1e-6)
+    states = jax.vmap(lambda lr: gradtx.tree_set(tx.init(P), learning_rate=lr))(lrs)
+    np.testing.assert_array_equal(states.hyperparams["learning_rate"], lrs)
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"b1": 1.5}, r"tree_set\(b1=1.5\): b1 must be in \[0, 1\), got 1.5"),
+        ({"learning_rate": -1}, r"learning_rate must be in \[0, inf\), got -1"),
+        ({"learning_rate": np.inf}, r"hyperparams\['learning_rate'\] must be finite"),
+        ({"b1": np.nan}, r"hyperparams\['b1'\] must be finite"),
+        ({"count": 2.7}, r"state.count is a step counter .* got 2.7"),
+        ({"count": -5}, r"whole number in \[0, 2147483647\], got -5"),
+        ({"count": 2**31}, "step counter"),
+        ({"mu": jax.tree.map(lambda p: p + jnp.nan, P)}, r"mu\['b'\] must be finite"),
+    ],
+)
+@pytest.mark.parametrize("use_jit", [False, True])
+def test_set_refuses_what_the_constructor_refuses(
+    values: dict, message: str, use_jit: bool
+) -> None:
+    # Before: accepted, and under jit b1 = 1.5 or a negative learning rate
+    # turned descent into ascent. Concrete values are checked inside jit too.
+    state = INJECTED.init(P)
+    set_ = jax.jit(lambda s: gradtx.tree_set(s, **values)) if use_jit else None
+    with pytest.raises(ValueError, match=message):
+        set_(state) if set_ else gradtx.tree_set(state, **values)
+
+
+@pytest.mark.parametrize("value", [True, "3", None, 1j])
+def test_set_refuses_values_of_the_wrong_kind(value: object) -> None:
+    state = INJECTED.init(P)
+    with pytest.raises(TypeError, match=r"state\.count"):
+        gradtx.tree_set(state, count=value)
+    with pytest.raises(TypeError, match=r"tree_set.*hyperparams\['b1'\]"):
+        gradtx.tree_set(state, b1=value)
+
+
+def test_valid_values_are_stored_with_the_old_dtype() -> None:
+    state = gradtx.tree_set(INJECTED.init(P), b1=0.5, count=np.int64(7))
+    assert state.hyperparams["b1"].dtype == jnp.float32
+    assert float(state.hyperparams["b1"]) == 0.5
+    assert state.count.dtype == jnp.int32 and int(state.count) == 7
+
+
+def test_setting_a_scheduled_hyperparameter_says_how_to_change_it() -> None:
+    # Before: accepted, then silently overwritten by the next step's value.
+    schedule = gradtx.linear_schedule(1.0, 0.0, transition_steps=4)
+    tx = gradtx.inject_hyperparams(gradtx.sgd)(learning_rate=schedule)
+    with pytest.raises(ValueError, match=r"learning_rate is a schedule.*rebuild"):
+        gradtx.tree_set(tx.init(P), learning_rate=0.5)
+    # The way the message suggests: an injected multiplier on the schedule.
+    scaled = gradtx.chain(tx, gradtx.inject_hyperparams(gradtx.scale)(step_size=1.0))
+    state = gradtx.tree_set(scaled.init(P), step_size=0.5)
+    updates, _ = scaled.update(G, state, P)
+    np.testing.assert_allclose(updates["b"], -0.5 * 1.0 * 1.0)
+
+
+def test_inject_checks_its_arguments_and_dtype_at_build_time() -> None:
+    with pytest.raises(ValueError, match="learning_rate must be in"):
+        gradtx.inject_hyperparams(gradtx.sgd)(learning_rate=-1.0)  # before: at init
+    for dtype in [jnp.int32, jnp.bool_, "int8"]:
+        with pytest.raises(TypeError, match="hyperparam_dtype must be a floating"):
+            gradtx.inject_hyperparams(gradtx.sgd, hyperparam_dtype=dtype)
+    tx = gradtx.inject_hyperparams(gradtx.sgd, hyperparam_dtype=jnp.bfloat16)(0.5)
+    assert tx.init(P).hyperparams["learning_rate"].dtype == jnp.bfloat16
+
+
+def test_rebuilding_inside_jit_keeps_one_state_structure() -> None:
+    # An optimizer built anew inside each jitted call (a new factory closure)
+    # must give states of one structure, so a scan carry or a cache hit works.
+    def make(lr: jax.Array) -> gradtx.GradientTransformation:
+        return gradtx.inject_hyperparams(
+            lambda learning_rate: gradtx.sgd(learning_rate)
+        )(learning_rate=lr)
+
+    state = make(jnp.float32(0.1)).init(P)
+
+    @jax.jit
+    def two_steps(state: object) -> object:
+        def body(s: object, _: None) -> tuple[object, None]:
+            return make(jnp.float32(0.1)).update(G, s, P)[1], None
+
+        return jax.lax.scan(body, state, None, length=2)[0]
+
+    out = two_steps(state)
+    assert jax.tree.structure(out) == jax.tree.structure(state)
+    assert int(out.count) == 2

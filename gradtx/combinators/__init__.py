@@ -16,6 +16,7 @@ from gradtx.combinators._guards import NormGuardState as NormGuardState
 from gradtx.combinators._guards import all_finite as all_finite
 from gradtx.combinators._guards import apply_if_finite as apply_if_finite
 from gradtx.combinators._guards import apply_if_norm_below as apply_if_norm_below
+from gradtx.combinators._inject import InjectedHyperparams as InjectedHyperparams
 from gradtx.combinators._inject import InjectHyperparamsState as InjectHyperparamsState
 from gradtx.combinators._inject import inject_hyperparams as inject_hyperparams
 from gradtx.combinators._masking import MaskedNode as MaskedNode
@@ -35,6 +36,7 @@ __all__ = [
     "FlatState",
     "Flattened",
     "InjectHyperparamsState",
+    "InjectedHyperparams",
     "MaskedNode",
     "MaskedState",
     "MasterWeightsState",

@@ -8,6 +8,7 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
+from gradtx import _checks
 from gradtx._checks import check_int
 from gradtx._numerics import (
     COUNT_DTYPE,
@@ -104,6 +105,13 @@ def skip_large_updates(
     return should_skip, {"should_skip": should_skip, "norm_squared": norm_sq}
 
 
+def _poison(u: jax.Array, bad: jax.Array) -> jax.Array:
+    """``u``, or NaN where ``bad`` (inexact dtypes; others have no NaN)."""
+    if not jnp.issubdtype(u.dtype, jnp.inexact):
+        return u
+    return jnp.where(bad, jnp.asarray(jnp.nan, u.dtype), u)
+
+
 def _check_k(k: Any) -> None:
     check_int(
         "every_k_schedule",
@@ -137,7 +145,11 @@ class MultiSteps:
     Args:
       opt: the optimizer to run on the accumulated gradient.
       every_k_schedule: ``k``, an int >= 1, or a function of the optimizer
-        step count (int32) returning ``k``.
+        step count (int32) returning ``k``, a scalar whole number >= 1. What
+        it returns is checked each step: its shape and dtype at trace time,
+        its value when concrete (a ValueError); under ``jit`` a value below 1
+        or with a fraction makes that step's updates NaN, so a broken
+        schedule shows in the loss instead of stepping on every call.
       use_grad_mean: accumulate the mean (True, the default) or the sum.
       should_skip_update_fn: ``fn(updates, gradient_step, params) ->
         (should_skip, skip_state)``, as in optax (e.g.
@@ -174,13 +186,34 @@ class MultiSteps:
         self._inner = _as_transform(opt, "MultiSteps' opt")
         self._skip_fn = should_skip_update_fn
         self._extra = _takes_extra_args(self._inner.update)
+        self._k: Callable[[jax.Array], Any] | None = None
         if callable(every_k_schedule):
             self._k = every_k_schedule
         else:
             _check_k(every_k_schedule)
-            self._k = lambda _: every_k_schedule
+            self._k_const = every_k_schedule
         self._mean = bool(use_grad_mean)
         self._acc_dtype = accumulator_dtype
+
+    def _k_at(self, gradient_step: jax.Array) -> tuple[jax.Array, jax.Array | None]:
+        """``k`` at this step (int32), and where a traced ``k`` is invalid.
+
+        The schedule's shape and dtype are checked at trace time; its value
+        when concrete (outside ``jit``). A traced value below 1 or not a whole
+        number cannot raise: the second result marks it, and the updates of
+        that step become NaN instead of a silent step on every call.
+        """
+        if self._k is None:
+            return jnp.asarray(self._k_const, COUNT_DTYPE), None
+        k = _checks.scheduled_value("every_k_schedule", self._k, gradient_step, low=1.0)
+        if _checks.is_concrete(k) and float(k) != int(k):
+            raise ValueError(
+                f"every_k_schedule returned {float(k)!r} at step "
+                f"{int(gradient_step)}; expected a whole number >= 1 of "
+                "mini-steps per optimizer step."
+            )
+        bad = None if _checks.is_concrete(k) else (k < 1) | (jnp.round(k) != k)
+        return k.astype(COUNT_DTYPE), bad
 
     @property
     def inner_opt(self) -> GradientTransformation:
@@ -244,7 +277,7 @@ class MultiSteps:
         params: Params | None,
         extra_args: dict[str, Any],
     ) -> tuple[Updates, MultiStepsState]:
-        k = jnp.asarray(self._k(state.gradient_step), COUNT_DTYPE)
+        k, bad_k = self._k_at(state.gradient_step)
         n = state.mini_step
         count = safe_increment(n) if self._mean else None
 
@@ -280,6 +313,8 @@ class MultiSteps:
             return zeros, state.inner_opt_state, acc
 
         out, inner_state, acc = jax.lax.cond(emit, step, wait, None)
+        if bad_k is not None:  # a traced k < 1: NaN updates, not silent steps
+            out = jax.tree.map(lambda u: _poison(u, bad_k), out)
         zero = jnp.zeros([], COUNT_DTYPE)
         return out, MultiStepsState(
             mini_step=jnp.where(emit, zero, safe_increment(n)),

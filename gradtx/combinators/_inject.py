@@ -10,6 +10,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from gradtx import _checks
 from gradtx._numerics import safe_increment, zero_count
 from gradtx.core import (
     GradientTransformation,
@@ -20,15 +21,149 @@ from gradtx.core import (
     _takes_extra_args,
 )
 
-__all__ = ["InjectHyperparamsState", "inject_hyperparams"]
+__all__ = ["InjectHyperparamsState", "InjectedHyperparams", "inject_hyperparams"]
 
 
 class InjectHyperparamsState(NamedTuple):
-    """State of a transformation made by :func:`inject_hyperparams`."""
+    """State of a transformation made by :func:`inject_hyperparams`.
+
+    ``hyperparams`` is a dict (an :class:`InjectedHyperparams`, which also
+    knows, as static pytree data, which entries are schedules and how to check
+    a new value: :func:`gradtx.tree_set` uses that).
+    """
 
     count: jax.Array  # type: ignore[assignment]  # int32[], steps so far
     hyperparams: dict[str, jax.Array]  # the values of the last step (or init)
     inner_state: Any  # the inner transformation's state
+
+
+_SCHEDULED = (
+    "{name} is a schedule in this inject_hyperparams({fn}) state: its value is "
+    "recomputed from the step count at every step, so a value set here would "
+    "be overwritten by the next step. To change a schedule, rebuild the "
+    "optimizer with the new schedule and carry the state over (e.g. "
+    "tree_set(new_tx.init(params), count=tree_get(state, 'count'))), or "
+    "multiply it by an injected factor: chain(inject_hyperparams({fn})(...), "
+    "inject_hyperparams(gradtx.scale)(step_size=1.0)) and set step_size."
+)
+
+
+class _Rules:
+    """How :func:`gradtx.tree_set` checks new hyperparameter values.
+
+    Static pytree data of :class:`InjectedHyperparams`. Two are equal when they
+    have the same names and the same scheduled names, whatever the factory:
+    optimizers rebuilt inside a jitted step (a closure made anew at each call)
+    keep one state structure.
+    """
+
+    __slots__ = ("build", "fn", "names", "scheduled")
+
+    def __init__(
+        self,
+        fn: str,
+        names: tuple[str, ...],
+        scheduled: tuple[str, ...],
+        build: Callable[[dict[str, Any]], Any],
+    ) -> None:
+        self.fn, self.names, self.scheduled, self.build = fn, names, scheduled, build
+
+    def _key(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        return self.names, self.scheduled
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Rules) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return f"<inject_hyperparams({self.fn}) scheduled={list(self.scheduled)}>"
+
+
+class InjectedHyperparams(dict[str, Any]):
+    """The ``hyperparams`` dict of an :class:`InjectHyperparamsState`.
+
+    A plain dict of scalar arrays for every use (read, log, assign), and a
+    pytree like a dict (same keys and paths); it also carries, as static data,
+    which entries are schedules and the factory's checks, so that
+    :func:`gradtx.tree_set` refuses a value the factory would refuse and a
+    value for a schedule (which the next step would overwrite).
+    """
+
+    rules: _Rules | None = None
+
+    def checked_replace(
+        self, changes: dict[str, Any], given: dict[str, Any]
+    ) -> InjectedHyperparams:
+        """A copy with ``changes`` (names to new arrays), checked as at build.
+
+        ``given`` holds the values as the user gave them (Python numbers stay
+        concrete inside a jit trace, where their arrays may not be).
+        """
+        out = InjectedHyperparams({**self, **changes})
+        out.rules = rules = self.rules
+        if rules is None:
+            return out
+        for name in changes:
+            if name in rules.scheduled:
+                raise ValueError(_SCHEDULED.format(name=name, fn=rules.fn))
+        values = {k: _as_number(given.get(k, v)) for k, v in out.items()}
+        try:
+            rules.build(values)
+        except (ValueError, TypeError) as e:
+            shown = ", ".join(f"{k}={values[k]!r}" for k in changes)
+            raise type(e)(f"tree_set({shown}): {e}") from None
+        return out
+
+
+def _as_number(x: Any) -> Any:
+    """A concrete scalar as a Python number (for messages and checks)."""
+    if isinstance(x, jax.core.Tracer) or np.ndim(x) != 0:
+        return x
+    return np.asarray(x).item()
+
+
+def _flatten_with_keys(
+    h: InjectedHyperparams,
+) -> tuple[list[tuple[Any, Any]], tuple[tuple[str, ...], _Rules | None]]:
+    keys = tuple(sorted(h))
+    children = [(jax.tree_util.DictKey(k), h[k]) for k in keys]
+    return children, (keys, h.rules)
+
+
+def _unflatten(
+    aux: tuple[tuple[str, ...], _Rules | None], children: Iterable[Any]
+) -> InjectedHyperparams:
+    keys, rules = aux
+    out = InjectedHyperparams(zip(keys, children, strict=True))
+    out.rules = rules
+    return out
+
+
+jax.tree_util.register_pytree_with_keys(
+    InjectedHyperparams,
+    _flatten_with_keys,
+    _unflatten,
+    lambda h: ([h[k] for k in sorted(h)], (tuple(sorted(h)), h.rules)),
+)
+
+
+def _check_hyperparam_dtype(dtype: Any) -> Any:
+    """``dtype`` (None: float32) if it is a floating dtype; else a TypeError."""
+    if dtype is None:
+        return jnp.dtype(jnp.float32)
+    try:
+        dt = jnp.dtype(dtype)
+    except (TypeError, ValueError):
+        dt = None
+    if dt is None or not jnp.issubdtype(dt, jnp.floating):
+        raise TypeError(
+            f"inject_hyperparams: hyperparam_dtype must be a floating dtype such "
+            f"as jnp.float32 (the default), got {dtype!r}: an integer or bool "
+            "dtype would truncate a learning rate of 1e-3 to 0."
+        )
+    return dt
 
 
 def _is_numeric(value: Any) -> bool:
@@ -97,6 +232,7 @@ def inject_hyperparams(
       >>> tx.update(jnp.ones(2), state)[0]
       Array([-0.5, -0.5], dtype=float32)
     """
+    dtype = _check_hyperparam_dtype(hyperparam_dtype)
     static = {static_args} if isinstance(static_args, str) else set(static_args)
     static.add("mask")  # a mask function is never a schedule
     try:
@@ -124,19 +260,38 @@ def inject_hyperparams(
         schedules = {
             k: v
             for k, v in given.items()
-            if k not in static and callable(v) and k not in numeric
+            # A class (a dtype such as jnp.float32) is callable, not a schedule.
+            if k not in static
+            and callable(v)
+            and not isinstance(v, type)
+            and k not in numeric
         }
         fixed = {k: v for k, v in given.items() if k not in numeric | schedules}
-        dtype = hyperparam_dtype or jnp.float32
-
-        def values(count: jax.Array, stored: dict[str, jax.Array]) -> dict[str, Any]:
-            out = {k: jnp.asarray(stored[k], dtype) for k in numeric}
-            out.update({k: jnp.asarray(f(count), dtype) for k, f in schedules.items()})
-            return out
+        fn = getattr(inner_factory, "__name__", "")
 
         def inner(hparams: dict[str, Any]) -> GradientTransformation:
-            tx = inner_factory(**fixed, **hparams)
-            return _as_transform(tx, f"{getattr(inner_factory, '__name__', '')}(...)")
+            return _as_transform(inner_factory(**fixed, **hparams), f"{fn}(...)")
+
+        rules = _Rules(fn, tuple(sorted(numeric)), tuple(sorted(schedules)), inner)
+
+        def values(count: jax.Array, stored: dict[str, jax.Array]) -> dict[str, Any]:
+            out = InjectedHyperparams(
+                {k: jnp.asarray(stored[k], dtype) for k in numeric}
+            )
+            out.update(
+                {
+                    k: jnp.asarray(_checks.scheduled_value(k, f, count), dtype)
+                    for k, f in schedules.items()
+                }
+            )
+            out.rules = rules
+            return out
+
+        # Checked now, as the factory would check them, not at the first init.
+        first = {
+            k: _checks.scheduled_value(k, f, zero_count()) for k, f in schedules.items()
+        }
+        inner({**numeric, **{k: _as_number(v) for k, v in first.items()}})
 
         def init(params: Params) -> InjectHyperparamsState:
             count = zero_count()

@@ -42,12 +42,47 @@ def _check_eps(name: str, value: Any) -> None:
     _checks.check_number(name, value, low=0.0)
 
 
+_EPS_ZERO = (
+    "{fn}: eps must be in (0, inf){alt}, got eps={eps!r}: with eps = 0 a "
+    "coordinate whose gradients have all been 0 divides 0 by 0, and its update "
+    "is NaN. Use a small eps such as 1e-8{fix}."
+)
+
+
+def _check_adam_eps(fn: str, eps: Any, eps_root: Any) -> None:
+    """Adam divides by sqrt(v + eps_root) + eps: one of them must be > 0."""
+    _check_eps("eps", eps)
+    _check_eps("eps_root", eps_root)
+    if _checks.concrete_float(eps) == 0.0 and _checks.concrete_float(eps_root) == 0.0:
+        raise ValueError(
+            _EPS_ZERO.format(
+                fn=fn,
+                alt=" (or [0, inf) with eps_root > 0)",
+                eps=eps,
+                fix=", or eps_root > 0",
+            )
+        )
+
+
 def _check_rms_args(
-    decay: Any, eps: Any, initial_scale: Any, eps_in_sqrt: Any, bias_correction: Any
+    fn: str,
+    decay: Any,
+    eps: Any,
+    initial_scale: Any,
+    eps_in_sqrt: Any,
+    bias_correction: Any,
 ) -> None:
-    """The argument checks shared by scale_by_rms and scale_by_stddev."""
+    """The argument checks shared by scale_by_rms and scale_by_stddev.
+
+    ``eps`` must be > 0: the running mean of squares of a coordinate that only
+    ever gets zero gradients decays to 0 (also from ``initial_scale > 0``, by
+    underflow), and the centered form's variance estimate is 0 for constant
+    gradients, so without ``eps`` the update divides by 0.
+    """
     _check_decay("decay", decay)
     _check_eps("eps", eps)
+    if _checks.concrete_float(eps) == 0.0:
+        raise ValueError(_EPS_ZERO.format(fn=fn, alt="", eps=eps, fix=""))
     _check_eps("initial_scale", initial_scale)
     _checks.check_bool("eps_in_sqrt", eps_in_sqrt)
     _checks.check_bool("bias_correction", bias_correction)
@@ -124,7 +159,8 @@ def scale_by_adam(
     Args:
       b1: :math:`\beta_1 \in [0, 1)`, decay of the first moment.
       b2: :math:`\beta_2 \in [0, 1)`, decay of the second moment.
-      eps: :math:`\epsilon \ge 0`, added outside the square root (the paper's).
+      eps: :math:`\epsilon > 0`, added outside the square root (the paper's);
+        0 only with ``eps_root > 0`` (else a zero gradient gives 0/0).
       eps_root: :math:`\epsilon_{root} \ge 0`, added inside the root (keeps
         meta-gradients through the update finite).
       mu_dtype: dtype of the first moment (e.g. ``jnp.bfloat16`` to save
@@ -155,8 +191,7 @@ def scale_by_adam(
     """
     _check_decay("b1", b1)
     _check_decay("b2", b2)
-    _check_eps("eps", eps)
-    _check_eps("eps_root", eps_root)
+    _check_adam_eps("scale_by_adam", eps, eps_root)
     _checks.check_bool("nesterov", nesterov)
     _check_moment_dtype("mu_dtype", mu_dtype, real=False)
     _check_moment_dtype("nu_dtype", nu_dtype, real=True)
@@ -254,7 +289,7 @@ def scale_by_rms(
 
     Args:
       decay: :math:`\rho \in [0, 1)`.
-      eps: :math:`\epsilon \ge 0`.
+      eps: :math:`\epsilon > 0`.
       initial_scale: :math:`v_0 \ge 0`.
       eps_in_sqrt: add :math:`\epsilon` inside the root (Graves 2013, the
         default) or outside (PyTorch).
@@ -272,11 +307,13 @@ def scale_by_rms(
 
     Example:
       >>> import gradtx, jax.numpy as jnp
-      >>> tx = gradtx.scale_by_rms(decay=0.75, eps=0.0)
+      >>> tx = gradtx.scale_by_rms(decay=0.75, eps=1e-12)
       >>> tx.update(jnp.array([2.0]), tx.init(jnp.zeros(1)))[0]  # 2 / sqrt(0.25 * 4)
       Array([2.], dtype=float32)
     """
-    _check_rms_args(decay, eps, initial_scale, eps_in_sqrt, bias_correction)
+    _check_rms_args(
+        "scale_by_rms", decay, eps, initial_scale, eps_in_sqrt, bias_correction
+    )
     _check_moment_dtype("nu_dtype", nu_dtype, real=True)
     debias = bias_correction
     how = "real" if nu_dtype is None else "ignore"  # nu's dtype vs the updates'
@@ -335,7 +372,7 @@ def scale_by_stddev(
 
     Args:
       decay: :math:`\rho \in [0, 1)`.
-      eps: :math:`\epsilon \ge 0`.
+      eps: :math:`\epsilon > 0`.
       initial_scale: :math:`v_0 \ge 0`.
       eps_in_sqrt: add :math:`\epsilon` inside the root (Graves, the default)
         or outside (PyTorch).
@@ -355,11 +392,13 @@ def scale_by_stddev(
 
     Example:
       >>> import gradtx, jax.numpy as jnp
-      >>> tx = gradtx.scale_by_stddev(decay=0.5, eps=0.0)
+      >>> tx = gradtx.scale_by_stddev(decay=0.5, eps=1e-12)
       >>> tx.update(jnp.array([2.0]), tx.init(jnp.zeros(1)))[0]  # 2 / sqrt(2 - 1)
       Array([2.], dtype=float32)
     """
-    _check_rms_args(decay, eps, initial_scale, eps_in_sqrt, bias_correction)
+    _check_rms_args(
+        "scale_by_stddev", decay, eps, initial_scale, eps_in_sqrt, bias_correction
+    )
     _check_moment_dtype("nu_dtype", nu_dtype, real=True)
     debias = bias_correction
 

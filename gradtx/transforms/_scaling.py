@@ -6,6 +6,7 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
+from jax.typing import ArrayLike
 
 from gradtx import _checks, _numerics
 from gradtx._numerics import safe_increment, zero_count
@@ -83,7 +84,10 @@ def scale_by_schedule(step_size_fn: Schedule) -> GradientTransformation:
       :class:`ScaleByScheduleState`.
 
     Raises:
-      TypeError: ``step_size_fn`` is not callable.
+      TypeError: ``step_size_fn`` is not callable, or returns no real number.
+      ValueError: ``step_size_fn`` returns an array that is not a scalar
+        (checked at trace time), or a non-finite value (checked when the count
+        is concrete).
 
     Example:
       >>> import gradtx, jax.numpy as jnp
@@ -111,7 +115,7 @@ def scale_by_schedule(step_size_fn: Schedule) -> GradientTransformation:
         **_: Any,
     ) -> tuple[Updates, OptState]:
         check_against_params(updates, params)
-        step_size = step_size_fn(state.count)
+        step_size = _checks.scheduled_value("step_size_fn", step_size_fn, state.count)
         updates = _numerics.leafwise(_mul, updates, scalars=(step_size,))
         return updates, ScaleByScheduleState(count=safe_increment(state.count))
 
@@ -137,8 +141,11 @@ def scale_by_learning_rate(
       step counter for a schedule).
 
     Raises:
-      ValueError: ``learning_rate`` is negative or NaN (a negative learning rate
-        ascends: use ``flip_sign=False`` for that).
+      ValueError: ``learning_rate`` is negative, infinite or NaN (a negative
+        learning rate ascends: use ``flip_sign=False`` for that); a schedule
+        returns a non-scalar (checked at trace time) or a negative or
+        non-finite value (checked when the step count is concrete, i.e.
+        outside ``jit``).
       TypeError: ``learning_rate`` is not a number or a schedule.
 
     Example:
@@ -154,5 +161,11 @@ def scale_by_learning_rate(
     sign = -1 if flip_sign else 1
     if callable(learning_rate):
         lr_fn = learning_rate
-        return scale_by_schedule(lambda count: sign * lr_fn(count))
+
+        def signed(count: ArrayLike) -> jax.Array:
+            return sign * _checks.scheduled_value(
+                "learning_rate", lr_fn, count, low=0.0
+            )
+
+        return scale_by_schedule(signed)
     return scale(sign * learning_rate)

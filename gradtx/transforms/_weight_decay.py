@@ -62,7 +62,9 @@ def add_decayed_weights(
       A :class:`~gradtx.GradientTransformation`.
 
     Raises:
-      ValueError: ``weight_decay`` is negative, or ``update`` gets no params.
+      ValueError: ``weight_decay`` is negative or not finite (a schedule's
+        value: when the step count is concrete), a schedule returns a
+        non-scalar (at trace time), or ``update`` gets no params.
 
     Example:
       >>> import gradtx, jax.numpy as jnp
@@ -91,8 +93,11 @@ def add_decayed_weights(
         if params is None:
             raise ValueError(_NO_PARAMS)
         check_against_params(updates, params)
+        wd: Any
         if isinstance(state, AddDecayedWeightsState):
-            wd = weight_decay(state.count)  # type: ignore[operator]
+            wd = _checks.scheduled_value(
+                "weight_decay", weight_decay, state.count, low=0.0
+            )
             state = AddDecayedWeightsState(count=safe_increment(state.count))
         else:
             wd = weight_decay

@@ -79,3 +79,15 @@ def test_static_and_non_numeric_arguments_are_passed_as_they_are() -> None:
 def test_unknown_arguments_fail_at_build_time() -> None:
     with pytest.raises(TypeError, match=r"inject_hyperparams\(adam\).*learning_rte"):
         gradtx.inject_hyperparams(gradtx.adam)(learning_rate=0.1, learning_rte=0.1)
+
+
+def test_dtype_arguments_are_passed_not_taken_for_schedules() -> None:
+    # A dtype class is callable; it was injected as a schedule (and crashed).
+    tx = gradtx.inject_hyperparams(gradtx.adam)(
+        learning_rate=0.1, mu_dtype=jnp.bfloat16, nu_dtype=jnp.float32
+    )
+    state = tx.init(PARAMS)
+    assert set(state.hyperparams) == {"learning_rate"}
+    adam_state = state.inner_state[0]
+    assert adam_state.mu["w"].dtype == jnp.bfloat16
+    assert adam_state.nu["w"].dtype == jnp.float32
