@@ -3,7 +3,9 @@
 Both convert each pixel to hue, saturation and value (HSV, the hexcone model
 of Smith 1978), change one coordinate and convert back, with the semantics
 of ``tf.image`` and ``dm_pix``. The intensity operations (brightness,
-contrast, gamma, noise, normalization) live in :mod:`._tone`.
+contrast, gamma, noise, normalization) live in :mod:`._tone`. Parameters must
+be finite: a NaN or infinite concrete one raises ``ValueError``, a traced one
+makes the output all NaN (all zeros for ``uint8``), see :mod:`._common`.
 
 References:
   Smith, *Color Gamut Transform Pairs*, SIGGRAPH 1978,
@@ -16,12 +18,13 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from gradtx import _checks
 from gradtx.augment._common import (
+    check_finite,
     check_image,
     check_interval,
     check_key,
     from_float,
+    nan_unless_finite,
     to_float,
     uniform,
 )
@@ -94,7 +97,8 @@ def adjust_saturation(image: jax.Array, factor: ArrayLike) -> jax.Array:
 
     Raises:
       TypeError: not an image of a supported dtype, or ``factor`` not a number.
-      ValueError: a rank other than 3, not 3 channels, or ``factor < 0``.
+      ValueError: a rank other than 3, not 3 channels, or ``factor``
+        negative, NaN or infinite.
 
     Example:
       >>> import jax.numpy as jnp
@@ -104,10 +108,11 @@ def adjust_saturation(image: jax.Array, factor: ArrayLike) -> jax.Array:
       [1.0, 0.0, 0.0]
     """
     check_image("adjust_saturation", image, rgb=True)
-    _checks.check_number("adjust_saturation: factor", factor, low=0.0)
+    check_finite("adjust_saturation", "factor", factor, low=0.0)
     hue, saturation, value = _rgb_to_hsv(to_float(image))
     saturation = jnp.clip(saturation * jnp.asarray(factor, saturation.dtype), 0, 1)
-    return from_float(_hsv_to_rgb(hue, saturation, value), image.dtype)
+    y = from_float(_hsv_to_rgb(hue, saturation, value), image.dtype)
+    return nan_unless_finite(y, factor)
 
 
 def random_saturation(
@@ -126,8 +131,8 @@ def random_saturation(
 
     Raises:
       TypeError: ``key`` not a key, or not an image of a supported dtype.
-      ValueError: a rank other than 3, not 3 channels, ``lower < 0`` or
-        ``lower > upper``.
+      ValueError: a rank other than 3, not 3 channels, ``lower < 0``,
+        ``lower > upper``, or a NaN or infinite bound.
 
     Example:
       >>> import jax, jax.numpy as jnp
@@ -164,7 +169,7 @@ def adjust_hue(image: jax.Array, delta: ArrayLike) -> jax.Array:
     Raises:
       TypeError: not an image of a supported dtype, or ``delta`` not a number.
       ValueError: a rank other than 3, not 3 channels, or ``delta`` outside
-        [-0.5, 0.5].
+        [-0.5, 0.5] or NaN.
 
     Example:
       >>> import jax.numpy as jnp
@@ -174,10 +179,11 @@ def adjust_hue(image: jax.Array, delta: ArrayLike) -> jax.Array:
       [0.0, 1.0, 0.0]
     """
     check_image("adjust_hue", image, rgb=True)
-    _checks.check_number("adjust_hue: delta", delta, low=-0.5, high=0.5)
+    check_finite("adjust_hue", "delta", delta, low=-0.5, high=0.5)
     hue, saturation, value = _rgb_to_hsv(to_float(image))
     hue = hue + jnp.asarray(delta, hue.dtype)
-    return from_float(_hsv_to_rgb(hue, saturation, value), image.dtype)
+    y = from_float(_hsv_to_rgb(hue, saturation, value), image.dtype)
+    return nan_unless_finite(y, delta)
 
 
 def random_hue(key: jax.Array, image: jax.Array, max_delta: ArrayLike) -> jax.Array:
@@ -194,7 +200,7 @@ def random_hue(key: jax.Array, image: jax.Array, max_delta: ArrayLike) -> jax.Ar
     Raises:
       TypeError: ``key`` not a key, or not an image of a supported dtype.
       ValueError: a rank other than 3, not 3 channels, or ``max_delta``
-        outside [0, 0.5].
+        outside [0, 0.5] or NaN.
 
     Example:
       >>> import jax, jax.numpy as jnp
@@ -205,5 +211,5 @@ def random_hue(key: jax.Array, image: jax.Array, max_delta: ArrayLike) -> jax.Ar
     """
     check_key("random_hue", key)
     check_image("random_hue", image, rgb=True)
-    _checks.check_number("random_hue: max_delta", max_delta, low=0.0, high=0.5)
+    check_finite("random_hue", "max_delta", max_delta, low=0.0, high=0.5)
     return adjust_hue(image, uniform(key, image, -jnp.asarray(max_delta), max_delta))

@@ -5,10 +5,23 @@ values in [0, 1]; ``uint8`` images hold 0..255. Operations compute in float
 (at least float32) and return the input's dtype and range: ``uint8`` results
 are rounded and saturated to 0..255, float results clipped to [0, 1] where the
 operation can leave the range (brightness, contrast, noise, ...).
+
+Real-valued parameters (angles, ranges, factors, fill values) must be finite.
+A concrete value (a Python or NumPy number, a JAX array outside ``jit``) is
+checked at once: NaN or infinity raises ``ValueError``, since it would give a
+plausible-looking but wrong image (all fill, all white, flat). A traced value
+cannot be checked without a host round trip, so a non-finite one makes the
+whole output NaN instead, which the loss shows at once. ``uint8`` images cannot
+hold NaN: there the output is all zeros. To catch a bad traced value in a
+``uint8`` pipeline, test it with ``jnp.isfinite`` yourself, or augment float
+images (``image.astype(jnp.float32) / 255``).
 """
 
 from __future__ import annotations
 
+import functools
+import math
+import operator
 from typing import Any
 
 import jax
@@ -19,6 +32,7 @@ from gradtx import _checks
 from gradtx._numerics import compute_dtype
 
 __all__ = [
+    "check_finite",
     "check_image",
     "check_interval",
     "check_key",
@@ -26,7 +40,10 @@ __all__ = [
     "check_size",
     "float_dtype",
     "from_float",
+    "invalid_where",
     "is_integer_image",
+    "nan_unless_finite",
+    "non_finite_message",
     "to_float",
     "uniform",
 ]
@@ -88,9 +105,106 @@ def check_key(fn: str, key: Any) -> None:
         )
 
 
-def check_probability(name: str, p: Any) -> None:
+_NON_FINITE = (
+    "{fn}: {name} is {value!r}, but it must be {expected}. A NaN or infinite "
+    "{name} does not fail on its own: the output would be a plausible-looking but "
+    "wrong image. Pass a finite value; if it is computed (a schedule, a ratio), "
+    "check it with np.isfinite first. (Under jit, where values cannot be "
+    "checked, a non-finite {name} makes the whole output NaN; all zeros for uint8.)"
+)
+
+
+def non_finite_message(fn: str, name: str, value: Any, expected: str) -> str:
+    """The message for a NaN or infinite ``value``; ``expected`` says what is valid."""
+    return _NON_FINITE.format(fn=fn, name=name, value=value, expected=expected)
+
+
+def _expected(
+    low: float, high: float, low_open: bool = False, high_open: bool = False
+) -> str:
+    """``bounds`` in words: 'a finite number >= 0', 'a number in [0, 1]', ..."""
+    if math.isinf(low) and math.isinf(high):
+        return "a finite number"
+    if math.isinf(high):
+        return f"a finite number {'>' if low_open else '>='} {low:g}"
+    if math.isinf(low):
+        return f"a finite number {'<' if high_open else '<='} {high:g}"
+    lo, hi = "(" if low_open else "[", ")" if high_open else "]"
+    return f"a number in {lo}{low:g}, {high:g}{hi}"
+
+
+def check_finite(
+    fn: str,
+    name: str,
+    value: Any,
+    *,
+    low: float = -math.inf,
+    high: float = math.inf,
+    low_open: bool = False,
+    high_open: bool = False,
+) -> None:
+    """Raises unless a concrete ``value`` is a finite real scalar within the bounds.
+
+    Traced values are let through (see :func:`nan_unless_finite`).
+
+    Args:
+      fn: the public function's name, for the message.
+      name: the argument's name.
+      value: what the user passed.
+      low: lower bound of the valid interval.
+      high: upper bound of the valid interval.
+      low_open: whether ``low`` itself is excluded.
+      high_open: whether ``high`` itself is excluded.
+
+    Raises:
+      TypeError: not a real number.
+      ValueError: NaN, infinite, not a scalar, or outside the bounds.
+    """
+    if not isinstance(value, jax.core.Tracer):
+        x = _checks.concrete_float(value)
+        if x is not None and not math.isfinite(x):
+            expected = _expected(low, high, low_open, high_open)
+            raise ValueError(non_finite_message(fn, name, value, expected))
+    _checks.check_number(
+        f"{fn}: {name}",
+        value,
+        low=low,
+        high=high,
+        low_open=low_open,
+        high_open=high_open,
+    )
+
+
+def check_probability(fn: str, name: str, p: Any) -> None:
     """Raises ValueError unless ``p`` is a probability in [0, 1] (or traced)."""
-    _checks.check_number(name, p, low=0.0, high=1.0)
+    check_finite(fn, name, p, low=0.0, high=1.0)
+
+
+def invalid_where(x: jax.Array, valid: jax.Array | None) -> jax.Array:
+    """``x`` where ``valid`` holds, else NaN (0 for integer arrays, which have no NaN).
+
+    ``valid`` broadcasts against ``x`` (a scalar poisons the whole array); None
+    returns ``x`` itself. For ``valid`` True the result is ``x``, bit for bit.
+    """
+    if valid is None:
+        return x
+    fill = jnp.nan if jnp.issubdtype(x.dtype, jnp.inexact) else 0
+    return jnp.where(valid, x, jnp.asarray(fill, x.dtype))
+
+
+def nan_unless_finite(x: jax.Array, *params: Any) -> jax.Array:
+    """``x``, or all NaN (all 0 for ``uint8``) if a traced parameter is not finite.
+
+    Concrete parameters were checked by :func:`check_finite` and add nothing
+    to the computation; each traced one adds a scalar test and one select, so
+    a NaN or infinite angle under ``jit`` shows up as NaN rather than as a
+    black image. Nothing depends on the values at trace time: no recompiles.
+    """
+    traced = [p for p in params if isinstance(p, jax.core.Tracer)]
+    if not traced:
+        return x
+    finite = functools.reduce(operator.and_, (jnp.all(jnp.isfinite(p)) for p in traced))
+    return invalid_where(x, finite)
 
 
 def check_size(fn: str, name: str, size: Any) -> tuple[int, int]:
@@ -152,11 +266,11 @@ def check_interval(
 ) -> None:
     """Checks both ends of a sampling interval, and ``lower <= upper``.
 
-    ``bounds`` (``low=``, ``low_open=``, ...) go to ``check_number`` for each
-    end; traced ends are let through.
+    ``bounds`` (``low=``, ``low_open=``, ...) go to :func:`check_finite` for
+    each end; traced ends are let through.
     """
-    _checks.check_number(f"{fn}: {names[0]}", lower, **bounds)
-    _checks.check_number(f"{fn}: {names[1]}", upper, **bounds)
+    check_finite(fn, names[0], lower, **bounds)
+    check_finite(fn, names[1], upper, **bounds)
     lo, hi = _checks.concrete_float(lower), _checks.concrete_float(upper)
     if lo is not None and hi is not None and lo > hi:
         raise ValueError(

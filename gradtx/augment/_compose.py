@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -150,7 +151,8 @@ def random_apply(aug: Augmentation, p: Any = 0.5) -> Augmentation:
       An augmentation ``(key, image) -> image``.
 
     Raises:
-      ValueError: ``p`` outside [0, 1].
+      ValueError: ``p`` outside [0, 1] or NaN. (A traced NaN ``p``, which
+        cannot be checked, gives an all-NaN image; all zeros for ``uint8``.)
 
     Example:
       >>> import jax, jax.numpy as jnp
@@ -160,17 +162,18 @@ def random_apply(aug: Augmentation, p: Any = 0.5) -> Augmentation:
       Array([1., 0.], dtype=float32)
     """
     _check_stages("random_apply", [aug])
-    _common.check_probability("p", p)
+    _common.check_probability("random_apply", "p", p)
 
     def apply(key: jax.Array, image: jax.Array) -> jax.Array:
         _common.check_key("random_apply", key)
         k_coin, k_aug = jax.random.split(key)
-        return jax.lax.cond(
+        out = jax.lax.cond(
             jax.random.bernoulli(k_coin, p),
             lambda x: _call(aug, k_aug, x),
             lambda x: x,
             image,
         )
+        return _common.nan_unless_finite(out, p)  # a NaN p would never apply
 
     return apply
 
@@ -190,8 +193,8 @@ def random_choice(
       An augmentation ``(key, image) -> image``.
 
     Raises:
-      ValueError: no candidates, or ``p`` of the wrong length, negative or not
-        summing to 1.
+      ValueError: no candidates, or ``p`` of the wrong length, negative, NaN
+        or infinite, or not summing to 1.
 
     Example:
       >>> import jax, jax.numpy as jnp
@@ -203,7 +206,12 @@ def random_choice(
     _check_stages("random_choice", augs)
     if p is not None:
         probs = [float(v) for v in p]
-        if len(probs) != len(augs) or min(probs) < 0 or abs(sum(probs) - 1) > 1e-6:
+        # NaN compares False both ways: test finiteness, or p=[nan, 1] passes.
+        if (
+            len(probs) != len(augs)
+            or not all(math.isfinite(v) and v >= 0 for v in probs)
+            or abs(sum(probs) - 1) > 1e-6
+        ):
             raise ValueError(
                 f"random_choice: p must hold {len(augs)} non-negative probabilities "
                 f"summing to 1, got {p!r}."

@@ -1,7 +1,10 @@
 """Exact geometric augmentations: flips, quarter turns, crops and padding.
 
 None of these interpolates: every output pixel is an input pixel (or the
-padding value), so they are exact for any dtype.
+padding value), so they are exact for any dtype. The flip probability ``p``
+and the padding value ``cval`` follow :mod:`._common`'s rule: a NaN or
+infinite concrete value raises, a traced one makes the output NaN (all zeros
+for ``uint8``).
 """
 
 from __future__ import annotations
@@ -70,9 +73,10 @@ def _random_flip(
 ) -> jax.Array:
     _common.check_key(fn, key)
     _common.check_image(fn, image)
-    _common.check_probability("p", p)
+    _common.check_probability(fn, "p", p)
     flip = jax.random.bernoulli(key, p)
-    return jnp.where(flip, jnp.flip(image, axis=axis), image)
+    out = jnp.where(flip, jnp.flip(image, axis=axis), image)
+    return _common.nan_unless_finite(out, p)  # a traced NaN p never flips
 
 
 def random_flip_left_right(key: jax.Array, image: jax.Array, p: Any = 0.5) -> jax.Array:
@@ -91,7 +95,8 @@ def random_flip_left_right(key: jax.Array, image: jax.Array, p: Any = 0.5) -> ja
       The image, flipped or not.
 
     Raises:
-      ValueError: ``p`` outside [0, 1], or not one HWC image.
+      ValueError: ``p`` outside [0, 1] or NaN, or not one HWC image. A traced
+        NaN ``p`` gives an all-NaN image (all zeros for ``uint8``).
 
     Example:
       >>> import jax, jax.numpy as jnp
@@ -115,7 +120,8 @@ def random_flip_up_down(key: jax.Array, image: jax.Array, p: Any = 0.5) -> jax.A
       The image, flipped or not.
 
     Raises:
-      ValueError: ``p`` outside [0, 1], or not one HWC image.
+      ValueError: ``p`` outside [0, 1] or NaN, or not one HWC image (a traced
+        NaN ``p``: see :func:`random_flip_left_right`).
 
     Example:
       >>> import jax, jax.numpy as jnp
@@ -202,11 +208,12 @@ def _pad(
         )
     if mode != "constant":
         return jnp.pad(image, widths, mode=_PAD_MODES[mode])
-    _common.check_probability("cval", cval)  # a value on the [0, 1] scale
+    _common.check_probability(fn, "cval", cval)  # a value on the [0, 1] scale
     fill = jnp.asarray(cval, jnp.float32)
     if _common.is_integer_image(image):
         fill = jnp.round(fill * 255.0)
-    return jnp.pad(image, widths, constant_values=fill.astype(image.dtype))
+    out = jnp.pad(image, widths, constant_values=fill.astype(image.dtype))
+    return _common.nan_unless_finite(out, cval)
 
 
 def pad_to_size(
@@ -225,13 +232,16 @@ def pad_to_size(
       width: the target width, a Python int >= W.
       pad_mode: ``"constant"`` (``cval``), ``"reflect"`` (mirror without
         repeating the edge) or ``"edge"`` (repeat the edge pixel).
-      cval: the padding value on the [0, 1] scale (255 * cval for uint8).
+      cval: the padding value on the [0, 1] scale (255 * cval for uint8). A
+        traced NaN or infinite ``cval`` gives an all-NaN image (all zeros for
+        ``uint8``).
 
     Returns:
       The ``(height, width, channels)`` image.
 
     Raises:
-      ValueError: a target smaller than the image, or an unknown ``pad_mode``.
+      ValueError: a target smaller than the image, an unknown ``pad_mode``, or
+        a ``cval`` outside [0, 1] or NaN.
 
     Example:
       >>> import jax.numpy as jnp
@@ -277,14 +287,16 @@ def random_crop(
       padding: pixels added to each side first: an int or ``(rows, cols)``.
       pad_mode: ``"constant"``, ``"reflect"`` or ``"edge"`` (see
         :func:`pad_to_size`).
-      cval: the constant padding value on the [0, 1] scale.
+      cval: the constant padding value on the [0, 1] scale (a traced
+        non-finite one: see :func:`pad_to_size`).
 
     Returns:
       The ``(height, width, channels)`` crop.
 
     Raises:
       ValueError: a crop larger than the padded image, a negative padding, an
-        unknown ``pad_mode``, or not one HWC image.
+        unknown ``pad_mode``, a ``cval`` outside [0, 1] or NaN, or not one HWC
+        image.
 
     Example:
       >>> import jax, jax.numpy as jnp

@@ -6,6 +6,15 @@ labels, pair each example with a random permutation of the batch, and return
 mixed images and mixed (soft) labels. Random box positions and sizes are
 traced values, turned into pixel masks with coordinate grids: every function
 here is traced once per input shape under ``jit`` and works under ``vmap``.
+
+No bad value passes silently. ``cval`` and ``alpha`` must be finite, and
+integer labels must lie in ``[0, num_classes)`` (``jax.nn.one_hot`` would turn
+any other label into a zero row: the example's label mass would vanish).
+Concrete values are checked at once and raise ``ValueError``. Traced ones
+cannot be checked without a host round trip, so they show up as NaN: a
+non-finite ``cval`` or ``alpha`` makes the whole output NaN (images all zeros
+for ``uint8``), an out-of-range traced label makes the mixed label rows that
+draw on it NaN.
 """
 
 from __future__ import annotations
@@ -15,25 +24,20 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from gradtx import _checks
 from gradtx._numerics import compute_dtype
 from gradtx.augment._common import (
+    check_finite,
     check_image,
     check_key,
     check_size,
     from_float,
     is_integer_image,
+    nan_unless_finite,
     to_float,
 )
+from gradtx.augment._labels import mix_labels, prepare_labels
 
 __all__ = ["cutmix", "cutout", "mixup"]
-
-_INT_LABELS_NEED_CLASSES = (
-    "{fn}: labels are integer class indices (dtype {dtype}, shape {shape}); "
-    "mixing needs one-hot labels. Either pass num_classes=K to one-hot them, "
-    "e.g. {fn}(key, images, labels, alpha, num_classes=10), or pass one-hot / "
-    "soft float labels of shape (batch, K): jax.nn.one_hot(labels, K)."
-)
 
 
 def _box_mask(
@@ -96,7 +100,8 @@ def cutout(
       size: the patch side, an int, or ``(height, width)``; static Python
         ints, at most the image's size.
       cval: the fill value on the [0, 1] scale (scaled to 0..255 for
-        ``uint8``); may be traced.
+        ``uint8``); may be traced (a traced NaN or infinite ``cval`` gives an
+        all-NaN image, all zeros for ``uint8``).
 
     Returns:
       An image like ``image`` (same shape and dtype).
@@ -105,7 +110,7 @@ def cutout(
       TypeError: ``key`` is not a PRNG key, or ``image`` not a float or
         ``uint8`` array.
       ValueError: ``image`` is not rank 3; ``size`` not positive or larger
-        than the image; ``cval`` outside [0, 1].
+        than the image; ``cval`` outside [0, 1] or NaN.
 
     Example:
       >>> import jax, jax.numpy as jnp
@@ -129,14 +134,14 @@ def cutout(
             f"the ({height}, {width}) image; expected at most the image's "
             "(height, width)."
         )
-    _checks.check_number("cval", cval, low=0.0, high=1.0)
+    check_finite("cutout", "cval", cval, low=0.0, high=1.0)
     if is_integer_image(image):
         fill = from_float(jnp.asarray(cval, jnp.float32), image.dtype)
     else:
         fill = jnp.asarray(cval, compute_dtype(image.dtype)).astype(image.dtype)
     centre_y, centre_x = _random_centre(key, height, width)
     mask = _box_mask(height, width, centre_y, centre_x, box_h, box_w)
-    return jnp.where(mask[:, :, None], fill, image)
+    return nan_unless_finite(jnp.where(mask[:, :, None], fill, image), cval)
 
 
 def _check_batch(fn: str, images: Any) -> tuple[int, int, int]:
@@ -161,60 +166,6 @@ def _check_batch(fn: str, images: Any) -> tuple[int, int, int]:
         )
     n, h, w, _ = (int(s) for s in images.shape)
     return n, h, w
-
-
-def _prepare_labels(fn: str, labels: Any, batch: int, num_classes: Any) -> jax.Array:
-    """Returns the labels as float (batch, K) rows, one-hot encoding integers."""
-    if not hasattr(labels, "shape") or not hasattr(labels, "dtype"):
-        raise TypeError(
-            f"{fn}: labels must be an array, (batch, K) float or (batch,) int, "
-            f"got {type(labels).__name__}."
-        )
-    labels = jnp.asarray(labels)
-    dtype = jnp.dtype(labels.dtype)
-    shape = tuple(labels.shape)
-    if jnp.issubdtype(dtype, jnp.integer):
-        if num_classes is None:
-            raise ValueError(
-                _INT_LABELS_NEED_CLASSES.format(fn=fn, dtype=dtype, shape=shape)
-            )
-        _checks.check_int(
-            "num_classes", num_classes, low=1, meaning=f"{fn}: the number of classes"
-        )
-        if len(shape) != 1:
-            raise ValueError(
-                f"{fn}: integer labels must have shape (batch,), got shape {shape}."
-            )
-        labels = jax.nn.one_hot(labels, int(num_classes), dtype=jnp.float32)
-    elif jnp.issubdtype(dtype, jnp.floating):
-        if len(shape) != 2:
-            raise ValueError(
-                f"{fn}: float labels must be one-hot or soft, of shape (batch, K), "
-                f"got shape {shape}. For class indices, pass an int array of "
-                "shape (batch,) with num_classes=K."
-            )
-        if num_classes is not None and num_classes != shape[1]:
-            raise ValueError(
-                f"{fn}: num_classes={num_classes!r} but labels have shape {shape} "
-                f"({shape[1]} classes); drop num_classes or make them agree."
-            )
-    else:
-        raise TypeError(
-            f"{fn}: labels have dtype {dtype}; expected int class indices or "
-            "float one-hot / soft labels."
-        )
-    if labels.shape[0] != batch:
-        raise ValueError(
-            f"{fn}: labels have shape {shape}, a batch of {shape[0]}, but images "
-            f"have a batch of {batch}; expected one label per image."
-        )
-    return labels
-
-
-def _mix_labels(labels: jax.Array, perm: jax.Array, lam: jax.Array) -> jax.Array:
-    """``lam * y + (1 - lam) * y[perm]`` in the labels' dtype."""
-    mixed = lam * labels + (1.0 - lam) * labels[perm]
-    return mixed.astype(labels.dtype)
 
 
 def _draw(
@@ -259,17 +210,22 @@ def mixup(
         already normalized, are mixed as they are.
       labels: one-hot or soft float labels ``(N, K)``, or integer class
         indices ``(N,)`` together with ``num_classes``.
-      alpha: :math:`\alpha > 0`, a number or a traced scalar.
+      alpha: :math:`\alpha > 0`, a finite number or a traced scalar.
       num_classes: ``K``, required for integer labels.
 
     Returns:
       ``(images, labels)``: images like ``images``; labels ``(N, K)`` in the
-      labels' float dtype (float32 for integer labels).
+      labels' float dtype (float32 for integer labels). Under ``jit``, where
+      values cannot be checked, an integer label outside ``[0, K)`` makes the
+      mixed label row of its example, and of the example paired with it, NaN;
+      a NaN or infinite ``alpha`` makes everything NaN (``uint8`` images all
+      zeros).
 
     Raises:
       TypeError: ``key`` not a PRNG key; unsupported image or label dtype.
-      ValueError: ``images`` not rank 4; ``alpha <= 0``; integer labels
-        without ``num_classes``; labels of the wrong shape or batch size.
+      ValueError: ``images`` not rank 4; ``alpha <= 0``, NaN or infinite;
+        integer labels without ``num_classes``, or (concrete labels) outside
+        ``[0, num_classes)``; labels of the wrong shape or batch size.
 
     Example:
       >>> import jax, jax.numpy as jnp
@@ -286,13 +242,14 @@ def mixup(
     """
     check_key("mixup", key)
     batch, _, _ = _check_batch("mixup", images)
-    _checks.check_number("alpha", alpha, low=0.0, low_open=True)
-    soft = _prepare_labels("mixup", labels, batch, num_classes)
+    check_finite("mixup", "alpha", alpha, low=0.0, low_open=True)
+    soft = prepare_labels("mixup", labels, batch, num_classes)
     lam, perm, _ = _draw(key, alpha, batch)
     x = to_float(images)
     weight = lam.astype(x.dtype)
-    mixed = weight * x + (1.0 - weight) * x[perm]
-    return from_float(mixed, images.dtype, clip=False), _mix_labels(soft, perm, lam)
+    mixed = from_float(weight * x + (1.0 - weight) * x[perm], images.dtype, clip=False)
+    mixed_labels = mix_labels(soft, perm, lam)
+    return nan_unless_finite(mixed, alpha), nan_unless_finite(mixed_labels, alpha)
 
 
 def cutmix(
@@ -329,17 +286,20 @@ def cutmix(
         never interpolated.
       labels: one-hot or soft float labels ``(N, K)``, or integer class
         indices ``(N,)`` together with ``num_classes``.
-      alpha: :math:`\alpha > 0`, a number or a traced scalar (1 in the paper).
+      alpha: :math:`\alpha > 0`, a finite number or a traced scalar (1 in the
+        paper).
       num_classes: ``K``, required for integer labels.
 
     Returns:
       ``(images, labels)``: images like ``images``; labels ``(N, K)`` in the
-      labels' float dtype (float32 for integer labels).
+      labels' float dtype (float32 for integer labels). Traced bad labels or
+      ``alpha`` give NaN, as in :func:`mixup`.
 
     Raises:
       TypeError: ``key`` not a PRNG key; unsupported image or label dtype.
-      ValueError: ``images`` not rank 4; ``alpha <= 0``; integer labels
-        without ``num_classes``; labels of the wrong shape or batch size.
+      ValueError: ``images`` not rank 4; ``alpha <= 0``, NaN or infinite;
+        integer labels without ``num_classes``, or (concrete labels) outside
+        ``[0, num_classes)``; labels of the wrong shape or batch size.
 
     Example:
       >>> import jax, jax.numpy as jnp
@@ -357,8 +317,8 @@ def cutmix(
     """
     check_key("cutmix", key)
     batch, height, width = _check_batch("cutmix", images)
-    _checks.check_number("alpha", alpha, low=0.0, low_open=True)
-    soft = _prepare_labels("cutmix", labels, batch, num_classes)
+    check_finite("cutmix", "alpha", alpha, low=0.0, low_open=True)
+    soft = prepare_labels("cutmix", labels, batch, num_classes)
     lam, perm, key_box = _draw(key, alpha, batch)
     side = jnp.sqrt(1.0 - lam)
     box_h = jnp.round(height * side).astype(jnp.int32)
@@ -368,4 +328,6 @@ def cutmix(
     mixed = jnp.where(mask[None, :, :, None], images[perm], images)
     area = jnp.sum(mask, dtype=jnp.int32).astype(jnp.float32)
     lam_adj = 1.0 - area / (height * width)
-    return mixed, _mix_labels(soft, perm, lam_adj)
+    # A NaN lambda (traced non-finite alpha) gives an arbitrary box, not NaN.
+    mixed_labels = mix_labels(soft, perm, lam_adj)
+    return nan_unless_finite(mixed, alpha), nan_unless_finite(mixed_labels, alpha)

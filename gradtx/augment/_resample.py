@@ -12,6 +12,12 @@ A function's random draws are separate from its resampling
 (:data:`AFFINE_STAGES` maps each function to its ``(A, t)`` builder), which
 lets :func:`gradtx.augment.chain` compose consecutive stages into one
 resampling: ``A = A_1 A_2``, ``t = A_1 t_2 + t_1``.
+
+Angles, ranges and ``cval`` must be finite. A NaN or infinite concrete value
+raises ``ValueError``; under ``jit`` a non-finite traced value (or a map that
+overflows, e.g. a huge translation) gives an all-NaN image (all zeros for
+``uint8``, which cannot hold NaN), never the all-``cval`` image that a NaN
+angle would otherwise produce.
 """
 
 from __future__ import annotations
@@ -22,7 +28,6 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from gradtx import _checks
 from gradtx.augment import _common
 
 __all__ = ["AFFINE_STAGES", "random_affine", "random_rotation", "resample", "rotate"]
@@ -38,7 +43,7 @@ def _check_resampling(fn: str, order: Any, mode: Any, cval: Any) -> None:
         )
     if mode not in _MODES:
         raise ValueError(f"{fn}: mode must be one of {list(_MODES)}, got {mode!r}.")
-    _common.check_probability("cval", cval)
+    _common.check_probability(fn, "cval", cval)
 
 
 def _fold(index: jax.Array, size: int, mode: str) -> jax.Array:
@@ -60,6 +65,8 @@ def resample(
     In ``"constant"`` mode a sample whose position lies outside the image
     (beyond the outermost pixel centres for bilinear, by more than 1e-3
     pixel; beyond the outermost pixels for nearest) is ``cval``, as in dm-pix.
+    A non-finite ``A`` or ``t`` (or a traced non-finite ``cval``) gives an
+    all-NaN image (all zeros for ``uint8``).
     """
     a, t = affine
     height, width, _ = image.shape
@@ -96,7 +103,11 @@ def resample(
         inside = inside & (src_c >= -tol) & (src_c <= width - 1 + tol)
     if mode == "constant":
         out = jnp.where(inside[..., None], out, fill)
-    return _common.from_float(out, image.dtype)
+    # A NaN map would read as "outside" everywhere: an all-cval image that
+    # looks like data. A non-finite map has no image; say so with NaN.
+    finite = jnp.all(jnp.isfinite(a)) & jnp.all(jnp.isfinite(t))
+    out = _common.invalid_where(_common.from_float(out, image.dtype), finite)
+    return _common.nan_unless_finite(out, cval)
 
 
 def _rotation(angle: jax.Array) -> jax.Array:
@@ -121,14 +132,13 @@ def _random_rotation_affine(
     return _rotate_affine(None, None, angle)
 
 
-def _pair(name: str, value: Any, low: float) -> tuple[Any, Any]:
+def _pair(fn: str, name: str, value: Any, meaning: str) -> tuple[Any, Any]:
+    """``value`` as a pair: a number ``v`` is ``(v, v)``."""
     pair = tuple(value) if isinstance(value, tuple | list) else (value, value)
     if len(pair) != 2:
         raise ValueError(
-            f"{name} must be a number or a pair (low, high), got {value!r}."
+            f"{fn}: {name} must be a number or a pair {meaning}, got {value!r}."
         )
-    for v in pair:
-        _checks.check_number(name, v, low=low)
     return pair
 
 
@@ -140,14 +150,15 @@ def _random_affine_affine(
     max_shear: Any = 0.0,
     max_translate: Any = 0.0,
 ) -> Affine:
-    lo_s, hi_s = _pair("scale", scale, 0.0)
+    lo_s, hi_s = _pair("random_affine", "scale", scale, "(low, high)")
     k_angle, k_scale, k_shear, k_t = jax.random.split(key, 4)
     bound = _float(max_angle)
     angle = jax.random.uniform(k_angle, (), jnp.float32, -bound, bound)
     zoom = jax.random.uniform(k_scale, (), jnp.float32, _float(lo_s), _float(hi_s))
     sb = _float(max_shear)
     shear = jax.random.uniform(k_shear, (), jnp.float32, -sb, sb)
-    tb = jnp.asarray(_pair("max_translate", max_translate, 0.0), jnp.float32)
+    rows, cols = _pair("random_affine", "max_translate", max_translate, "(rows, cols)")
+    tb = jnp.asarray([rows, cols], jnp.float32)
     size = jnp.asarray(shape[:2], jnp.float32)
     shift = jax.random.uniform(k_t, (2,), jnp.float32, -1.0, 1.0) * tb * size
     # Forward map (input -> output, about the centre): rotate . shear . zoom.
@@ -159,6 +170,10 @@ def _random_affine_affine(
         ]
     )
     a = (unshear @ _rotation(angle)) / zoom
+    # An infinite zoom gives the finite A = 0 (a flat image): mark it, and any
+    # other non-finite draw, so that resample returns NaN.
+    draws = jnp.stack([angle, zoom, shear, shift[0], shift[1]])
+    a = jnp.where(jnp.all(jnp.isfinite(draws)), a, jnp.nan)
     return a, -(a @ shift)
 
 
@@ -179,7 +194,9 @@ def rotate(
 
     Args:
       image: one image, ``(H, W, channels)``, float in [0, 1] or uint8.
-      angle: radians, counter-clockwise as displayed; a number or traced.
+      angle: radians, counter-clockwise as displayed; a finite number, or
+        traced (a traced NaN or infinite angle gives an all-NaN image, all
+        zeros for ``uint8``).
       order: 1 for bilinear, 0 for nearest-pixel interpolation.
       mode: outside the image: ``"constant"`` (``cval``), ``"nearest"``
         (edge pixels), ``"reflect"`` or ``"wrap"``.
@@ -189,7 +206,8 @@ def rotate(
       The rotated image, same shape and dtype.
 
     Raises:
-      ValueError: a bad ``order``, ``mode`` or ``cval``, or not one HWC image.
+      ValueError: a NaN or infinite ``angle``, a bad ``order``, ``mode`` or
+        ``cval``, or not one HWC image.
 
     Example:
       >>> import jax.numpy as jnp
@@ -200,6 +218,7 @@ def rotate(
              [0., 0.]], dtype=float32)
     """
     _common.check_image("rotate", image)
+    _common.check_finite("rotate", "angle", angle)
     _check_resampling("rotate", order, mode, cval)
     affine = _rotate_affine(None, image.shape, angle)
     return resample(image, affine, order=order, mode=mode, cval=cval)
@@ -219,7 +238,8 @@ def random_rotation(
     Args:
       key: a PRNG key.
       image: one image, ``(H, W, channels)``.
-      max_angle: the largest rotation in radians, >= 0.
+      max_angle: the largest rotation in radians, finite and >= 0 (traced: a
+        non-finite one gives an all-NaN image, as in :func:`rotate`).
       order: 1 (bilinear) or 0 (nearest); see :func:`rotate`.
       mode: the fill mode; see :func:`rotate`.
       cval: the fill value on the [0, 1] scale.
@@ -228,8 +248,8 @@ def random_rotation(
       The rotated image, same shape and dtype.
 
     Raises:
-      ValueError: a negative ``max_angle``, bad resampling arguments, or not
-        one HWC image.
+      ValueError: a negative, NaN or infinite ``max_angle``, bad resampling
+        arguments, or not one HWC image.
 
     Example:
       >>> import jax, jax.numpy as jnp
@@ -241,7 +261,7 @@ def random_rotation(
     """
     _common.check_key("random_rotation", key)
     _common.check_image("random_rotation", image)
-    _checks.check_number("max_angle", max_angle, low=0.0)
+    _common.check_finite("random_rotation", "max_angle", max_angle, low=0.0)
     _check_resampling("random_rotation", order, mode, cval)
     affine = _random_rotation_affine(key, image.shape, max_angle)
     return resample(image, affine, order=order, mode=mode, cval=cval)
@@ -269,15 +289,18 @@ def random_affine(
     :math:`u \\sim U[-1, 1]^2`. One interpolation for all of them, instead of
     one per transform (sharper, and less work).
 
+    Every number must be finite. Traced ones cannot be checked; a non-finite
+    one gives an all-NaN image (all zeros for ``uint8``), as in :func:`rotate`.
+
     Args:
       key: a PRNG key.
       image: one image, ``(H, W, channels)``.
       max_angle: the largest rotation in radians, >= 0.
-      scale: the zoom range ``(low, high)`` (> 0; above 1 enlarges), or one
-        number.
-      max_shear: the largest shear angle in radians, >= 0.
-      max_translate: the largest shift as a fraction of the size: a number or
-        ``(rows, cols)``.
+      scale: the zoom range ``(low, high)`` (``0 < low <= high``; above 1
+        enlarges), or one number.
+      max_shear: the largest shear angle in radians, in [0, 1.5].
+      max_translate: the largest shift as a fraction of the size, >= 0: a
+        number or ``(rows, cols)``.
       order: 1 (bilinear) or 0 (nearest).
       mode: the fill mode; see :func:`rotate`.
       cval: the fill value on the [0, 1] scale.
@@ -286,8 +309,8 @@ def random_affine(
       The transformed image, same shape and dtype.
 
     Raises:
-      ValueError: a negative bound, a zoom <= 0, bad resampling arguments, or
-        not one HWC image.
+      ValueError: a negative, NaN or infinite bound, a zoom <= 0, a ``scale``
+        with ``low > high``, bad resampling arguments, or not one HWC image.
 
     Example:
       >>> import jax, jax.numpy as jnp
@@ -299,12 +322,20 @@ def random_affine(
     """
     _common.check_key("random_affine", key)
     _common.check_image("random_affine", image)
-    for name, value in (("max_angle", max_angle), ("max_shear", max_shear)):
-        _checks.check_number(name, value, low=0.0)
-    _checks.check_number("max_shear", max_shear, high=1.5)
-    if isinstance(scale, tuple | list) and len(scale) == 2:
-        _checks.check_number("scale", scale[0], low=0.0, low_open=True)
-    _check_resampling("random_affine", order, mode, cval)
+    fn = "random_affine"
+    _common.check_finite(fn, "max_angle", max_angle, low=0.0)
+    _common.check_finite(fn, "max_shear", max_shear, low=0.0, high=1.5)
+    lo_s, hi_s = _pair(fn, "scale", scale, "(low, high)")
+    if isinstance(scale, tuple | list):
+        names = ("scale[0]", "scale[1]")
+        _common.check_interval(fn, lo_s, hi_s, names, low=0.0, low_open=True)
+    else:
+        _common.check_finite(fn, "scale", scale, low=0.0, low_open=True)
+    shifts = _pair(fn, "max_translate", max_translate, "(rows, cols)")
+    for i, bound in enumerate(shifts):
+        name = f"max_translate[{i}]" if isinstance(max_translate, tuple | list) else ""
+        _common.check_finite(fn, name or "max_translate", bound, low=0.0)
+    _check_resampling(fn, order, mode, cval)
     affine = _random_affine_affine(
         key, image.shape, max_angle, scale, max_shear, max_translate
     )

@@ -4,6 +4,11 @@ Brightness, contrast, gamma, pixel noise and per-channel normalization. The
 hue and saturation operations, which need RGB, live in :mod:`._color`.
 Parameters are on the [0, 1] scale for every image dtype: a ``delta`` of 0.1
 adds 25.5 to a ``uint8`` image before rounding.
+
+Every parameter must be finite: a NaN or infinite concrete value raises
+``ValueError`` (``delta=inf`` would silently give a white image, ``std=inf``
+a binary one); a traced one makes the output all NaN (all zeros for
+``uint8``), see :mod:`._common`.
 """
 
 from __future__ import annotations
@@ -16,12 +21,14 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
-from gradtx import _checks
 from gradtx.augment._common import (
+    check_finite,
     check_image,
     check_interval,
     check_key,
     from_float,
+    nan_unless_finite,
+    non_finite_message,
     to_float,
     uniform,
 )
@@ -48,14 +55,15 @@ def adjust_brightness(image: jax.Array, delta: ArrayLike) -> jax.Array:
 
     Args:
       image: one ``HWC`` image, float in [0, 1] or ``uint8``.
-      delta: the shift, a number or a traced scalar.
+      delta: the shift, a finite number or a traced scalar (a traced NaN or
+        infinite ``delta`` gives an all-NaN image, all zeros for ``uint8``).
 
     Returns:
       The shifted image, with the input's shape, dtype and range.
 
     Raises:
       TypeError: not an image of a supported dtype, or ``delta`` not a number.
-      ValueError: an image of rank other than 3, or a NaN ``delta``.
+      ValueError: an image of rank other than 3, or a NaN or infinite ``delta``.
 
     Example:
       >>> import jax.numpy as jnp
@@ -64,9 +72,10 @@ def adjust_brightness(image: jax.Array, delta: ArrayLike) -> jax.Array:
       [0.75, 0.75]
     """
     check_image("adjust_brightness", image)
-    _checks.check_number("adjust_brightness: delta", delta)
+    check_finite("adjust_brightness", "delta", delta)
     x = to_float(image)
-    return from_float(x + jnp.asarray(delta, x.dtype), image.dtype)
+    y = from_float(x + jnp.asarray(delta, x.dtype), image.dtype)
+    return nan_unless_finite(y, delta)
 
 
 def random_brightness(
@@ -86,7 +95,8 @@ def random_brightness(
 
     Raises:
       TypeError: ``key`` not a key, or not an image of a supported dtype.
-      ValueError: a rank other than 3, or ``max_delta < 0``.
+      ValueError: a rank other than 3, or ``max_delta`` negative, NaN or
+        infinite.
 
     Example:
       >>> import jax, jax.numpy as jnp
@@ -98,7 +108,7 @@ def random_brightness(
     """
     check_key("random_brightness", key)
     check_image("random_brightness", image)
-    _checks.check_number("random_brightness: max_delta", max_delta, low=0.0)
+    check_finite("random_brightness", "max_delta", max_delta, low=0.0)
     return adjust_brightness(
         image, uniform(key, image, -jnp.asarray(max_delta), max_delta)
     )
@@ -123,7 +133,7 @@ def adjust_contrast(image: jax.Array, factor: ArrayLike) -> jax.Array:
 
     Raises:
       TypeError: not an image of a supported dtype, or ``factor`` not a number.
-      ValueError: a rank other than 3, or ``factor < 0``.
+      ValueError: a rank other than 3, or ``factor`` negative, NaN or infinite.
 
     Example:
       >>> import jax.numpy as jnp
@@ -133,10 +143,11 @@ def adjust_contrast(image: jax.Array, factor: ArrayLike) -> jax.Array:
       [0.375, 0.625]
     """
     check_image("adjust_contrast", image)
-    _checks.check_number("adjust_contrast: factor", factor, low=0.0)
+    check_finite("adjust_contrast", "factor", factor, low=0.0)
     x = to_float(image)
     mean = jnp.mean(x, axis=(0, 1), keepdims=True)
-    return from_float((x - mean) * jnp.asarray(factor, x.dtype) + mean, image.dtype)
+    y = from_float((x - mean) * jnp.asarray(factor, x.dtype) + mean, image.dtype)
+    return nan_unless_finite(y, factor)
 
 
 def random_contrast(
@@ -155,7 +166,8 @@ def random_contrast(
 
     Raises:
       TypeError: ``key`` not a key, or not an image of a supported dtype.
-      ValueError: a rank other than 3, ``lower < 0`` or ``lower > upper``.
+      ValueError: a rank other than 3, ``lower < 0``, ``lower > upper``, or a
+        NaN or infinite bound.
 
     Example:
       >>> import jax, jax.numpy as jnp
@@ -191,7 +203,8 @@ def adjust_gamma(
 
     Raises:
       TypeError: not an image of a supported dtype, or a parameter not a number.
-      ValueError: a rank other than 3, ``gamma <= 0`` or ``gain < 0``.
+      ValueError: a rank other than 3, ``gamma <= 0``, ``gain < 0``, or a NaN
+        or infinite parameter.
 
     Example:
       >>> import jax.numpy as jnp
@@ -200,11 +213,11 @@ def adjust_gamma(
       [0.5]
     """
     check_image("adjust_gamma", image)
-    _checks.check_number("adjust_gamma: gamma", gamma, low=0.0, low_open=True)
-    _checks.check_number("adjust_gamma: gain", gain, low=0.0)
+    check_finite("adjust_gamma", "gamma", gamma, low=0.0, low_open=True)
+    check_finite("adjust_gamma", "gain", gain, low=0.0)
     x = jnp.clip(to_float(image), 0.0, 1.0)
     y = jnp.asarray(gain, x.dtype) * x ** jnp.asarray(gamma, x.dtype)
-    return from_float(y, image.dtype)
+    return nan_unless_finite(from_float(y, image.dtype), gamma, gain)
 
 
 def random_gamma(
@@ -231,7 +244,7 @@ def random_gamma(
     Raises:
       TypeError: ``key`` not a key, or not an image of a supported dtype.
       ValueError: a rank other than 3, ``min_gamma <= 0``, ``min_gamma >
-        max_gamma`` or ``gain < 0``.
+        max_gamma``, ``gain < 0``, or a NaN or infinite parameter.
 
     Example:
       >>> import jax, jax.numpy as jnp
@@ -268,7 +281,7 @@ def gaussian_noise(key: jax.Array, image: jax.Array, std: ArrayLike) -> jax.Arra
 
     Raises:
       TypeError: ``key`` not a key, or not an image of a supported dtype.
-      ValueError: a rank other than 3, or ``std < 0``.
+      ValueError: a rank other than 3, or ``std`` negative, NaN or infinite.
 
     Example:
       >>> import jax, jax.numpy as jnp
@@ -280,10 +293,11 @@ def gaussian_noise(key: jax.Array, image: jax.Array, std: ArrayLike) -> jax.Arra
     """
     check_key("gaussian_noise", key)
     check_image("gaussian_noise", image)
-    _checks.check_number("gaussian_noise: std", std, low=0.0)
+    check_finite("gaussian_noise", "std", std, low=0.0)
     x = to_float(image)
     noise = jax.random.normal(key, x.shape, x.dtype)
-    return from_float(x + jnp.asarray(std, x.dtype) * noise, image.dtype)
+    y = from_float(x + jnp.asarray(std, x.dtype) * noise, image.dtype)
+    return nan_unless_finite(y, std)
 
 
 def normalize(
@@ -303,8 +317,10 @@ def normalize(
 
     Args:
       image: one ``HWC`` float image in [0, 1].
-      mean: :math:`m`, a scalar or one value per channel.
-      std: :math:`s > 0`, a scalar or one value per channel.
+      mean: :math:`m`, a finite scalar or one value per channel.
+      std: :math:`s > 0`, finite, a scalar or one value per channel. (An
+        infinite ``std`` would give a zero image; traced non-finite ``mean``
+        or ``std`` gives an all-NaN one.)
 
     Returns:
       The standardized image, with the input's shape and (float) dtype.
@@ -312,7 +328,8 @@ def normalize(
     Raises:
       TypeError: a ``uint8`` (or other non-float) image.
       ValueError: a rank other than 3, ``mean`` or ``std`` neither a scalar nor
-        of length ``channels``, or a ``std`` that is not > 0.
+        of length ``channels``, a NaN or infinite value, or a ``std`` that is
+        not > 0.
 
     Example:
       >>> import jax.numpy as jnp
@@ -325,11 +342,19 @@ def normalize(
     x = to_float(image)
     m = _per_channel("mean", mean, x)
     s = _per_channel("std", std, x)
+    for name, arr, raw in (("mean", m, mean), ("std", s, std)):
+        # Checked in the image's dtype: a std of 1e39 is inf in float32.
+        if not isinstance(arr, jax.core.Tracer) and not np.isfinite(arr).all():
+            expected = (
+                f"finite in the image's dtype {x.dtype}, one value or one per channel"
+            )
+            raise ValueError(non_finite_message("normalize", name, raw, expected))
     if not isinstance(s, jax.core.Tracer):
         values = np.asarray(s)
-        if not np.all(values > 0):  # also catches NaN
+        if not np.all(values > 0):
             raise ValueError(f"normalize: std must be > 0, got {std!r}.")
-    return from_float((x - m) / s, image.dtype, clip=False)
+    # An infinite std would give a zero image; a traced one gives NaN instead.
+    return nan_unless_finite(from_float((x - m) / s, image.dtype, clip=False), m, s)
 
 
 def _per_channel(name: str, value: Any, x: jax.Array) -> jax.Array:

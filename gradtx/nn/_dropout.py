@@ -129,7 +129,9 @@ class Dropout(_Stochastic):
 
     Args:
       rate: the drop probability :math:`p \\in [0, 1]`.
-      broadcast_dims: dimensions that share one mask value.
+      broadcast_dims: dimensions that share one mask value: ints, checked to
+        lie in ``[-ndim, ndim)`` for each input (negative ones count from the
+        end, as in Flax; an axis out of range raises, never wraps).
       deterministic: the mode (True: identity); None to set it later.
       rng_collection: the ``nnx.Rngs`` stream to draw keys from.
       rngs: an ``nnx.Rngs`` or ``nnx.RngStream`` (forked), or None.
@@ -161,11 +163,13 @@ class Dropout(_Stochastic):
             rng_collection=rng_collection,
             rngs=rngs,
         )
-        self.broadcast_dims = tuple(broadcast_dims)
+        self.broadcast_dims = functional._check_broadcast_dims(
+            "Dropout", broadcast_dims
+        )
 
     def _apply(self, key: jax.Array | None, x: jax.Array, off: bool) -> jax.Array:
-        return functional.dropout(
-            key, x, self.rate, broadcast_dims=self.broadcast_dims, deterministic=off
+        return functional._dropout(
+            "Dropout", key, x, self.rate, self.broadcast_dims, off
         )
 
 
@@ -174,7 +178,8 @@ class SpatialDropout(_Stochastic):
 
     Args:
       rate: the probability of dropping a channel, in [0, 1].
-      channel_axis: the channel axis of the (batch-first) input.
+      channel_axis: the channel axis of the (batch-first) input, an int in
+        ``[-ndim, ndim)`` other than the batch axis 0.
       deterministic: the mode (True: identity); None to set it later.
       rng_collection: the ``nnx.Rngs`` stream to draw keys from.
       rngs: an ``nnx.Rngs`` or ``nnx.RngStream`` (forked), or None.
@@ -203,11 +208,12 @@ class SpatialDropout(_Stochastic):
             rng_collection=rng_collection,
             rngs=rngs,
         )
+        functional._check_axis_type("SpatialDropout", "channel_axis", channel_axis)
         self.channel_axis = channel_axis
 
     def _apply(self, key: jax.Array | None, x: jax.Array, off: bool) -> jax.Array:
-        return functional.spatial_dropout(
-            key, x, self.rate, channel_axis=self.channel_axis, deterministic=off
+        return functional._spatial_dropout(
+            "SpatialDropout", key, x, self.rate, self.channel_axis, off
         )
 
 

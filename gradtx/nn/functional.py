@@ -10,6 +10,7 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from gradtx import _checks
 from gradtx.nn._batch_norm_fn import batch_norm as batch_norm
@@ -22,6 +23,72 @@ __all__ = [
     "dropout",
     "spatial_dropout",
 ]
+
+
+_AXIS_OUT_OF_RANGE = (
+    "{fn}: {arg}={value!r} names axis {axis}, but the input has shape {shape} "
+    "(rank {ndim}): axes must be in [{low}, {ndim}), negative ones counting from "
+    "the end. {hint}"
+)
+_BROADCAST_HINT = (
+    "broadcast_dims are the axes along which one mask value is shared, e.g. "
+    "(1, 2) for NHWC input drops whole feature maps; an axis wrapped modulo the "
+    "rank would silently drop whole rows or columns instead."
+)
+_CHANNEL_HINT = "The channel axis is -1 for NHWC input, 1 for NCHW."
+
+
+def _check_axis_type(fn: str, arg: str, value: Any) -> None:
+    """Raises TypeError unless ``value`` is an int axis (not a bool)."""
+    if not isinstance(value, int | np.integer) or isinstance(value, bool | np.bool_):
+        raise TypeError(f"{fn}: {arg} takes int axes, got {value!r}.")
+
+
+def _check_broadcast_dims(fn: str, broadcast_dims: Any) -> tuple[int, ...]:
+    """``broadcast_dims`` as a tuple of ints; raises TypeError otherwise."""
+    if isinstance(broadcast_dims, int | np.integer | str):
+        raise TypeError(
+            f"{fn}: broadcast_dims must be a sequence of axes, e.g. (1, 2), got "
+            f"{broadcast_dims!r}; for one axis write ({broadcast_dims!r},)."
+        )
+    dims = tuple(broadcast_dims)
+    for d in dims:
+        _check_axis_type(fn, "broadcast_dims", d)
+    return dims
+
+
+def _axis(fn: str, arg: str, shown: Any, axis: Any, shape: tuple, hint: str) -> int:
+    """``axis`` in [0, ndim); raises naming the argument and the input's shape."""
+    _check_axis_type(fn, arg, axis)
+    ndim = len(shape)
+    if not -ndim <= axis < ndim:
+        raise ValueError(
+            _AXIS_OUT_OF_RANGE.format(
+                fn=fn,
+                arg=arg,
+                value=shown,
+                axis=axis,
+                shape=shape,
+                ndim=ndim,
+                low=-ndim,
+                hint=hint,
+            )
+        )
+    return int(axis) % ndim
+
+
+def _broadcast_mask_shape(
+    fn: str, x: Any, broadcast_dims: Sequence[int]
+) -> tuple[int, ...]:
+    """The mask shape: ``x``'s, with 1 on each of ``broadcast_dims``.
+
+    Negative axes count from the end, as in ``flax.nnx.Dropout``; an axis out
+    of range raises (Flax's ``IndexError``), never wraps modulo the rank.
+    """
+    shape = tuple(jnp.shape(x))
+    dims = _check_broadcast_dims(fn, broadcast_dims)
+    axes = {_axis(fn, "broadcast_dims", dims, d, shape, _BROADCAST_HINT) for d in dims}
+    return tuple(1 if i in axes else s for i, s in enumerate(shape))
 
 
 def _masked_scale(
@@ -54,7 +121,10 @@ def _masked_scale(
     # A traced rate of 1 keeps nothing; the safe divisor keeps the unused
     # branch (and its gradient) finite.
     divisor = jnp.where(traced > 0, traced, 1.0).astype(x.dtype)
-    return jnp.where(keep, x / divisor, jnp.zeros_like(x))
+    out = jnp.where(keep, x / divisor, jnp.zeros_like(x))
+    # A traced rate cannot raise: outside [0, 1] (NaN included) it would drop
+    # everything or nothing; NaN says so instead.
+    return jnp.where((traced >= 0) & (traced <= 1), out, jnp.nan)
 
 
 def dropout(
@@ -79,16 +149,21 @@ def dropout(
       key: a PRNG key (``jax.random.key``); may be None when nothing is
         dropped.
       x: the input.
-      rate: :math:`p \in [0, 1]`, a number or a traced scalar.
+      rate: :math:`p \in [0, 1]`, a number or a traced scalar. A traced rate
+        cannot be checked: outside [0, 1] or NaN, the output is NaN.
       broadcast_dims: dimensions along which one mask value is shared (e.g.
-        ``(1, 2)`` for NHWC input drops whole feature maps), as in Flax.
+        ``(1, 2)`` for NHWC input drops whole feature maps), as in Flax:
+        ints in ``[-x.ndim, x.ndim)``, negative ones counting from the end.
       deterministic: return ``x`` unchanged (evaluation).
 
     Returns:
       An array like ``x`` (same shape and dtype).
 
     Raises:
-      ValueError: ``rate`` outside [0, 1]; no key in training mode.
+      ValueError: ``rate`` outside [0, 1]; no key in training mode; an axis of
+        ``broadcast_dims`` out of range for ``x`` (checked in evaluation mode
+        too: it is a bug whatever the mode).
+      TypeError: ``broadcast_dims`` not a sequence of ints.
 
     Example:
       >>> import jax, jax.numpy as jnp
@@ -101,10 +176,20 @@ def dropout(
       Srivastava et al., *Dropout: A Simple Way to Prevent Neural Networks from
       Overfitting*, JMLR 2014.
     """
-    ndim = jnp.ndim(x)
-    dims = sorted({d % ndim for d in broadcast_dims}) if ndim else []
-    shape = tuple(1 if i in dims else s for i, s in enumerate(jnp.shape(x)))
-    return _masked_scale(key, x, rate, shape, deterministic, "dropout")
+    return _dropout("dropout", key, x, rate, broadcast_dims, deterministic)
+
+
+def _dropout(
+    fn: str,
+    key: jax.Array | None,
+    x: jax.Array,
+    rate: Any,
+    broadcast_dims: Sequence[int],
+    deterministic: bool,
+) -> jax.Array:
+    """:func:`dropout`, its errors naming ``fn`` (the function or the module)."""
+    shape = _broadcast_mask_shape(fn, x, broadcast_dims)
+    return _masked_scale(key, x, rate, shape, deterministic, fn)
 
 
 def spatial_dropout(
@@ -134,8 +219,11 @@ def spatial_dropout(
       An array like ``x``.
 
     Raises:
-      ValueError: ``rate`` outside [0, 1], no key in training mode, or ``x``
-        with fewer than 3 dimensions (it needs batch, spatial and channels).
+      ValueError: ``rate`` outside [0, 1], no key in training mode, ``x``
+        with fewer than 3 dimensions (it needs batch, spatial and channels),
+        or a ``channel_axis`` out of range for ``x`` or equal to the batch
+        axis 0.
+      TypeError: ``channel_axis`` not an int.
 
     Example:
       >>> import jax, jax.numpy as jnp
@@ -148,15 +236,36 @@ def spatial_dropout(
       Tompson et al., *Efficient Object Localization Using Convolutional
       Networks*, CVPR 2015.
     """
-    ndim = jnp.ndim(x)
-    if ndim < 3:
+    return _spatial_dropout(
+        "spatial_dropout", key, x, rate, channel_axis, deterministic
+    )
+
+
+def _spatial_dropout(
+    fn: str,
+    key: jax.Array | None,
+    x: jax.Array,
+    rate: Any,
+    channel_axis: int,
+    deterministic: bool,
+) -> jax.Array:
+    """:func:`spatial_dropout`, its errors naming ``fn``."""
+    shape = tuple(jnp.shape(x))
+    if len(shape) < 3:
         raise ValueError(
-            f"spatial_dropout needs batch, spatial and channel axes; got shape "
-            f"{jnp.shape(x)}. Use dropout for vectors."
+            f"{fn} needs batch, spatial and channel axes; got shape {shape}. Use "
+            "dropout for vectors."
         )
-    channel = channel_axis % ndim
-    shape = tuple(s if i in (0, channel) else 1 for i, s in enumerate(jnp.shape(x)))
-    return _masked_scale(key, x, rate, shape, deterministic, "spatial_dropout")
+    hint = _CHANNEL_HINT
+    channel = _axis(fn, "channel_axis", channel_axis, channel_axis, shape, hint)
+    if channel == 0:
+        raise ValueError(
+            f"{fn}: channel_axis={channel_axis!r} is axis 0, the batch axis of the "
+            f"input of shape {shape}; a mask per example would drop whole "
+            f"examples (that is drop_path). {_CHANNEL_HINT}"
+        )
+    mask = tuple(s if i in (0, channel) else 1 for i, s in enumerate(shape))
+    return _masked_scale(key, x, rate, mask, deterministic, fn)
 
 
 def drop_path(

@@ -339,7 +339,7 @@ X = jnp.asarray(IMAGE)
         ),
         (
             lambda: augment.adjust_gamma(X, 0.0),
-            r"adjust_gamma: gamma must be in \(0, inf\]",
+            r"adjust_gamma: gamma must be in \(0, inf[\])]",
         ),
         (lambda: augment.adjust_gamma(X, -2.0), r"adjust_gamma: gamma"),
         (lambda: augment.adjust_gamma(X, 1.0, -1.0), r"adjust_gamma: gain"),

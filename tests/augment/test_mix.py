@@ -382,3 +382,80 @@ def test_errors_name_the_argument(
 ) -> None:
     with pytest.raises(error, match=match):
         call()
+
+
+# --- bad values: concrete ones raise, traced ones give NaN (issue 14) ----------
+
+
+@pytest.mark.parametrize("mix", [mixup, cutmix])
+@pytest.mark.parametrize(
+    ("labels", "match"),
+    [
+        (
+            np.array([0, 1, 5, 1, 0, 2, 1, 0]),  # NumPy
+            r"labels\[2\] is 5, outside \[0, num_classes\) = \[0, 3\); 1 of 8",
+        ),
+        (
+            jnp.array([0, -1, 1, 2, 3, 0, 1, 2]),  # JAX, outside jit
+            r"labels\[1\] is -1, .*; 2 of 8 .* pass labels - 1",
+        ),
+    ],
+)
+def test_concrete_out_of_range_labels_raise(
+    mix: Callable[..., Any], labels: Any, match: str
+) -> None:
+    # one_hot would give the example a zero row: its label mass would vanish.
+    with pytest.raises(ValueError, match=rf"{mix.__name__}: {match}"):
+        mix(K, X, labels, 1.0, num_classes=3)
+
+
+def test_traced_out_of_range_labels_make_every_row_that_uses_them_nan() -> None:
+    # The shapes of test_mixup_int_labels_equal_one_hot_labels (one compilation);
+    # image n is 1 at pixel n only, so each mixed image shows its partner.
+    images = jnp.eye(N, 36, dtype=jnp.float32).reshape(N, 6, 6, 1)
+    good = jnp.arange(N, dtype=jnp.int32) % 5
+    bad = good.at[2].set(5).at[6].set(-3)
+    key = jax.random.key(20)
+    x, y_good = MIXUP(key, images, good, 1.0, num_classes=5)
+    _, y_bad = MIXUP(key, images, bad, 1.0, num_classes=5)
+    mixed = np.asarray(x).reshape(N, 36)[:, :N]
+    partner = np.where(np.eye(N, dtype=bool), -1.0, mixed).argmax(axis=1)
+    alone = mixed.max(axis=1) == 1.0  # paired with itself
+    partner[alone] = np.flatnonzero(alone)
+    uses_bad = np.isin(np.arange(N), [2, 6]) | np.isin(partner, [2, 6])
+    assert uses_bad.sum() > 2  # some example is paired with a bad one
+    y_bad, y_good = np.asarray(y_bad), np.asarray(y_good)
+    assert np.isnan(y_bad[uses_bad]).all()
+    np.testing.assert_array_equal(y_bad[~uses_bad], y_good[~uses_bad])
+    # A traced non-finite alpha: everything NaN.
+    for alpha in (float("nan"), float("inf")):  # traced: arguments of the jit
+        x, y = MIXUP(key, images, good, alpha, num_classes=5)
+        assert np.isnan(np.asarray(x)).all() and np.isnan(np.asarray(y)).all()
+
+
+def test_traced_bad_values_in_cutmix_of_uint8_images() -> None:
+    # The shapes of test_cutmix_keeps_uint8_pixels: no new compilation.
+    images = jax.random.randint(jax.random.key(16), (N, 6, 6, 3), 0, 256, jnp.int32)
+    images = images.astype(jnp.uint8)
+    good = jnp.arange(N) % 3
+    x_good, y_good = CUTMIX(K, images, good, 1.0, num_classes=3)
+    x_bad, y_bad = CUTMIX(K, images, good.at[2].set(3), 1.0, num_classes=3)
+    np.testing.assert_array_equal(x_bad, x_good)  # labels only
+    y_bad, y_good = np.asarray(y_bad), np.asarray(y_good)
+    nan_rows = np.isnan(y_bad).any(axis=1)
+    assert nan_rows[2] and np.isnan(y_bad[nan_rows]).all()
+    np.testing.assert_array_equal(y_bad[~nan_rows], y_good[~nan_rows])
+    # alpha: a NaN lambda used to give some box and finite labels.
+    x, y = CUTMIX(K, images, good, float("inf"), num_classes=3)
+    assert (np.asarray(x) == 0).all()  # uint8 has no NaN: zeros
+    assert np.isnan(np.asarray(y)).all()
+
+
+@pytest.mark.parametrize("mix", [mixup, cutmix])
+@pytest.mark.parametrize("alpha", [np.inf, np.nan])
+def test_concrete_non_finite_alpha_raises(
+    mix: Callable[..., Any], alpha: float
+) -> None:
+    # Beta(inf, inf) draws NaN: before, mixup gave NaN and cutmix a random box.
+    with pytest.raises(ValueError, match=rf"{mix.__name__}: alpha is {alpha}"):
+        mix(K, X, Y, alpha)

@@ -23,7 +23,7 @@ class Block(nnx.Module):
 X = jnp.linspace(-1.0, 1.0, 64, dtype=jnp.float32).reshape(16, 4)
 
 
-@pytest.mark.parametrize("broadcast_dims", [(), (0,)])
+@pytest.mark.parametrize("broadcast_dims", [(), (0,), (-1,), (1, -2)])
 def test_matches_flax_dropout_for_the_same_rngs(broadcast_dims: tuple) -> None:
     ours = gradtx.nn.Dropout(0.3, broadcast_dims=broadcast_dims, rngs=nnx.Rngs(7))
     theirs = nnx.Dropout(0.3, broadcast_dims=broadcast_dims, rngs=nnx.Rngs(7))
@@ -110,3 +110,22 @@ def test_nn_all_lists_every_public_name_with_documented_examples() -> None:
             obj = getattr(module, name)
             if inspect.isfunction(obj) or inspect.isclass(obj):
                 assert ">>>" in (inspect.getdoc(obj) or ""), name
+
+
+def test_axes_out_of_range_raise_naming_the_module_in_both_modes() -> None:
+    # broadcast_dims=(5,) on a 2-D input used to wrap to axis 1 (Flax raises
+    # IndexError); SpatialDropout's channel_axis=4 to the batch axis 0.
+    layer = gradtx.nn.Dropout(0.5, broadcast_dims=(5,), rngs=nnx.Rngs(0))
+    match = r"Dropout: broadcast_dims=\(5,\) names axis 5, .*shape \(16, 4\)"
+    with pytest.raises(ValueError, match=match):
+        layer(X)
+    layer.eval()
+    with pytest.raises(ValueError, match=match):
+        layer(X)
+    spatial = gradtx.nn.SpatialDropout(0.5, channel_axis=4, rngs=nnx.Rngs(0))
+    with pytest.raises(ValueError, match=r"SpatialDropout: channel_axis=4 names"):
+        spatial(jnp.ones((2, 3, 3, 4)))
+    with pytest.raises(TypeError, match=r"Dropout: broadcast_dims must be a seq"):
+        gradtx.nn.Dropout(0.5, broadcast_dims=1)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"SpatialDropout: channel_axis takes int"):
+        gradtx.nn.SpatialDropout(0.5, channel_axis=-1.0)  # type: ignore[arg-type]

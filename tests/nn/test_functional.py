@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import jax
@@ -92,3 +93,56 @@ def test_vmap_over_keys_gives_each_example_its_own_mask() -> None:
     keys = jax.random.split(KEY, 8)
     ys = jax.vmap(lambda k: fn_.dropout(k, jnp.ones(100), 0.5))(keys)
     assert len({tuple(np.asarray(row != 0)) for row in ys}) == 8
+
+
+# --- axes out of range raise instead of wrapping modulo the rank (issue 14) ---
+
+
+@pytest.mark.parametrize("dims", [(5,), (-3,), (0, 2)])
+@pytest.mark.parametrize("deterministic", [False, True])
+def test_broadcast_dims_out_of_range_raise(dims: tuple, deterministic: bool) -> None:
+    # (5,) on a 2-D input used to mean 5 % 2 = axis 1: whole rows dropped.
+    bad = next(d for d in dims if not -2 <= d < 2)
+    match = (
+        rf"dropout: broadcast_dims={re.escape(repr(dims))} names axis {bad}, but "
+        r"the input has shape \(4, 3\) \(rank 2\): axes must be in \[-2, 2\)"
+    )
+    with pytest.raises(ValueError, match=match):
+        fn_.dropout(KEY, jnp.ones((4, 3)), 0.5, broadcast_dims=dims,
+                    deterministic=deterministic)  # fmt: skip
+
+
+def test_broadcast_dims_in_range_negative_axes_count_from_the_end() -> None:
+    x = jnp.ones((4, 3))
+    np.testing.assert_array_equal(
+        fn_.dropout(KEY, x, 0.5, broadcast_dims=(-1,)),
+        fn_.dropout(KEY, x, 0.5, broadcast_dims=(1,)),
+    )
+    with pytest.raises(TypeError, match=r"broadcast_dims must be a sequence"):
+        fn_.dropout(KEY, x, 0.5, broadcast_dims=1)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"broadcast_dims takes int axes, got 1.0"):
+        fn_.dropout(KEY, x, 0.5, broadcast_dims=(1.0,))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("axis", "match"),
+    [
+        (4, r"channel_axis=4 names axis 4, .*shape \(2, 3, 3, 4\)"),  # was axis 0
+        (-5, r"channel_axis=-5 names axis -5, .*in \[-4, 4\)"),  # was axis 3
+        (0, r"channel_axis=0 is axis 0, the batch axis"),  # was drop_path
+        (-4, r"channel_axis=-4 is axis 0, the batch axis"),
+    ],
+)
+def test_spatial_dropout_channel_axis_out_of_range_or_batch_raises(
+    axis: int, match: str
+) -> None:
+    with pytest.raises(ValueError, match=rf"spatial_dropout: {match}"):
+        fn_.spatial_dropout(KEY, jnp.ones((2, 3, 3, 4)), 0.5, channel_axis=axis)
+
+
+def test_traced_rate_outside_zero_one_gives_nan_not_zeros() -> None:
+    # A NaN keep probability never keeps: the output used to be all zeros.
+    drop = jax.jit(lambda r: fn_.dropout(KEY, jnp.ones(4), r))
+    for rate in (float("nan"), 1.5, -0.5):
+        assert np.isnan(np.asarray(drop(rate))).all()
+    assert set(np.asarray(drop(0.5)).tolist()) <= {0.0, 2.0}
