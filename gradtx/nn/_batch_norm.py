@@ -1,25 +1,29 @@
-"""BatchNorm as a Flax NNX module, and the re-estimation of its statistics."""
+"""BatchNorm as a Flax NNX module (with Batch Renormalization and ghost batches)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Mapping, Sequence
+from types import MappingProxyType
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 from flax import nnx
+from flax.nnx.nn.dtypes import canonicalize_dtype, promote_dtype
 
 from gradtx import _checks
 from gradtx._numerics import safe_increment
 from gradtx.nn import functional
+from gradtx.nn._batch_stats import check_groups, check_mask
 from gradtx.schedules import Schedule, linear_schedule
 
-__all__ = ["BatchNorm", "recompute_batch_stats", "renorm_warmup"]
+__all__ = ["BatchNorm", "renorm_warmup"]
 
 Initializer = Callable[..., jax.Array]
 Limit = float | Schedule
 _ZEROS: Initializer = nnx.initializers.zeros_init()
 _ONES: Initializer = nnx.initializers.ones_init()
+_NO_METADATA: Mapping[str, Any] = MappingProxyType({})
 
 
 def renorm_warmup(
@@ -76,9 +80,15 @@ class BatchNorm(nnx.Module):
     (``scale``, ``bias``: ``nnx.Param``) and running statistics (``mean``,
     ``var``: ``nnx.BatchStat``, so ``nnx.Optimizer(..., wrt=nnx.Param)`` never
     touches them), the same keys drawn from ``rngs.params``, the same outputs
-    and output dtype, and the same modes: ``model.train()`` / ``model.eval()``,
-    ``nnx.view(model, use_running_average=...)`` and a call-time
-    ``use_running_average``. The math is
+    and output dtype, the same call-time ``mask``, and the same modes:
+    ``model.train()`` / ``model.eval()``, ``nnx.view(model,
+    use_running_average=...)`` and a call-time ``use_running_average``. One
+    default differs: the batch variance is computed in two passes
+    (``use_fast_variance=False``), which stays accurate when the mean is large
+    against the spread; Flax's default one-pass :math:`E[x^2] - E[x]^2`
+    returns anything from 0 to about 4 for float32 inputs of mean 3,000 and
+    variance 1, and mostly 0 at mean 10,000. Pass ``use_fast_variance=True``
+    for Flax's numbers. The math is
     :func:`gradtx.nn.functional.batch_norm`; with ``renorm=True`` it is
     :func:`~gradtx.nn.functional.batch_renorm`, whose limits may be schedules
     of the number of training calls (kept in ``renorm_steps``, a
@@ -99,6 +109,16 @@ class BatchNorm(nnx.Module):
       scale_init: the initializer of ``scale``.
       axis_name: average batch statistics over this mapped axis (data
         parallelism under ``shard_map`` / ``pmap``).
+      axis_index_groups: groups of indices along ``axis_name`` that average
+        among themselves, e.g. ``[[0, 1], [2, 3]]``, as in ``lax.psum``
+        (JAX supports it under ``pmap`` only).
+      use_fast_variance: compute the batch variance in one pass,
+        :math:`E[x^2] - E[x]^2` (one collective with ``axis_name`` instead
+        of two), as Flax does by default; it is inaccurate when the mean is
+        large against the spread. False (gradtx's default): two passes.
+      promote_dtype: ``promote_dtype((x, mean, var, scale, bias),
+        dtype=dtype)`` returns the five arrays (or None) cast for the
+        computation; Flax's ``nnx.nn.dtypes.promote_dtype`` by default.
       renorm: use Batch Renormalization (Ioffe 2017) in training.
       r_max: renorm's :math:`r_{max} \\ge 1` or a schedule; 3.0 by default.
       d_max: renorm's :math:`d_{max} \\ge 0` or a schedule; 5.0 by default.
@@ -106,11 +126,16 @@ class BatchNorm(nnx.Module):
         many examples (Hoffer et al. 2017); None for the whole batch.
       rngs: an ``nnx.Rngs``; ``scale`` and ``bias`` draw from its ``params``
         stream, as Flax's do.
+      bias_metadata: metadata of the ``bias`` ``nnx.Param`` (e.g.
+        ``out_sharding``), as in Flax.
+      scale_metadata: metadata of the ``scale`` ``nnx.Param``.
 
     Raises:
-      ValueError: a hyperparameter out of range, or ``r_max`` / ``d_max``
-        without ``renorm=True``.
-      TypeError: ``rngs`` is not an ``nnx.Rngs``.
+      ValueError: a hyperparameter out of range, ``r_max`` / ``d_max``
+        without ``renorm=True``, or ``axis_index_groups`` without
+        ``axis_name`` or of unequal groups.
+      TypeError: ``rngs`` is not an ``nnx.Rngs``, ``promote_dtype`` is not
+        callable, or a metadata argument is not a mapping.
 
     Example:
       >>> import jax, jax.numpy as jnp
@@ -141,11 +166,16 @@ class BatchNorm(nnx.Module):
         bias_init: Initializer = _ZEROS,
         scale_init: Initializer = _ONES,
         axis_name: str | None = None,
+        axis_index_groups: Sequence[Sequence[int]] | None = None,
+        use_fast_variance: bool = False,
+        promote_dtype: Callable[..., Any] = promote_dtype,
         renorm: bool = False,
         r_max: Limit | None = None,
         d_max: Limit | None = None,
         ghost_batch_size: int | None = None,
         rngs: nnx.Rngs,
+        bias_metadata: Mapping[str, Any] = _NO_METADATA,
+        scale_metadata: Mapping[str, Any] = _NO_METADATA,
     ) -> None:
         _checks.check_int("num_features", num_features, low=1, meaning="features")
         _checks.check_number("momentum", momentum, low=0.0, high=1.0)
@@ -153,9 +183,24 @@ class BatchNorm(nnx.Module):
         for name, flag in (
             ("use_bias", use_bias),
             ("use_scale", use_scale),
+            ("use_fast_variance", use_fast_variance),
             ("renorm", renorm),
         ):
             _checks.check_bool(name, flag)
+        groups = check_groups("BatchNorm", axis_index_groups, axis_name)
+        if not callable(promote_dtype):
+            raise TypeError(
+                f"BatchNorm: promote_dtype is {type(promote_dtype).__name__}; it "
+                "must be a function (args, *, dtype) -> args, like Flax's "
+                "flax.nnx.nn.dtypes.promote_dtype."
+            )
+        for name, meta in (("bias", bias_metadata), ("scale", scale_metadata)):
+            if not isinstance(meta, Mapping):
+                raise TypeError(
+                    f"BatchNorm: {name}_metadata is {type(meta).__name__}; it must "
+                    f"be a mapping of nnx.Param metadata, e.g. {name}_metadata="
+                    "{'out_sharding': ('model',)}."
+                )
         if ghost_batch_size is not None:
             _checks.check_int(
                 "ghost_batch_size", ghost_batch_size, low=1, meaning="examples"
@@ -179,12 +224,12 @@ class BatchNorm(nnx.Module):
         self.mean = nnx.BatchStat(jnp.zeros(shape, jnp.float32))
         self.var = nnx.BatchStat(jnp.ones(shape, jnp.float32))
         self.scale = (
-            nnx.Param(scale_init(rngs.params(), shape, param_dtype))
+            nnx.Param(scale_init(rngs.params(), shape, param_dtype), **scale_metadata)
             if use_scale
             else nnx.data(None)
         )
         self.bias = (
-            nnx.Param(bias_init(rngs.params(), shape, param_dtype))
+            nnx.Param(bias_init(rngs.params(), shape, param_dtype), **bias_metadata)
             if use_bias
             else nnx.data(None)
         )
@@ -201,26 +246,38 @@ class BatchNorm(nnx.Module):
         self.use_bias = use_bias
         self.use_scale = use_scale
         self.axis_name = axis_name
+        self.axis_index_groups = groups
+        self.use_fast_variance = use_fast_variance
+        self.promote_dtype = promote_dtype
         self.renorm = renorm
         self.r_max = r_max
         self.d_max = d_max
         self.ghost_batch_size = ghost_batch_size
 
     def __call__(
-        self, x: jax.Array, use_running_average: bool | None = None
+        self,
+        x: jax.Array,
+        use_running_average: bool | None = None,
+        *,
+        mask: jax.Array | None = None,
     ) -> jax.Array:
         """Normalizes ``x``; in training mode also updates the running statistics.
 
         Args:
           x: the input, with ``num_features`` along ``axis``.
           use_running_average: overrides the module's mode for this call.
+          mask: a boolean array broadcastable to ``x``: the elements that
+            count in the batch statistics (all are normalized), as in Flax;
+            None for all. Ignored in evaluation.
 
         Returns:
           The normalized input, same shape.
 
         Raises:
-          ValueError: no mode is set, or the input's feature count is not
-            ``num_features`` (both numbers named).
+          ValueError: no mode is set, the input's feature count is not
+            ``num_features`` (both numbers named), or ``mask`` does not
+            broadcast to ``x`` (both shapes named).
+          TypeError: ``mask`` is not boolean.
         """
         mode = self.use_running_average
         if use_running_average is not None:
@@ -244,23 +301,37 @@ class BatchNorm(nnx.Module):
                 f"{shape}); build it with num_features={shape[self.axis]} or fix "
                 "the axis."
             )
+        check_mask("BatchNorm", mask, shape)
         scale = None if self.scale is None else self.scale[...]
         bias = None if self.bias is None else self.bias[...]
-        mean, var = self.mean[...], self.var[...]
-        present = [v for v in (scale, bias) if v is not None]
-        dtype = self.dtype or jnp.result_type(x, mean, var, *present)
+        running = self.mean[...], self.var[...]
+        # As Flax: promote everything, normalize in evaluation with the promoted
+        # running statistics, update them in training from the unpromoted ones.
+        x, *promoted, scale, bias = self.promote_dtype(
+            (x, *running, scale, bias), dtype=self.dtype
+        )
+        mean, var = running if not mode else promoted
         kwargs: dict[str, Any] = {
             "axis": self.axis,
             "epsilon": self.epsilon,
             "momentum": self.momentum,
             "training": not mode,
             "axis_name": self.axis_name,
+            "axis_index_groups": self.axis_index_groups,
             "ghost_batch_size": self.ghost_batch_size,
-            "dtype": dtype,
+            "mask": mask,
+            "use_fast_variance": self.use_fast_variance,
+            "dtype": canonicalize_dtype(x, scale, bias, dtype=self.dtype),
         }
         if self.renorm and self.renorm_steps is not None:
             step = self.renorm_steps[...]
-            limits = [v(step) if callable(v) else v for v in (self.r_max, self.d_max)]
+            limits = [
+                _checks.scheduled_value(name, v, step, low=low) if callable(v) else v
+                for name, v, low in (
+                    ("r_max", self.r_max, 1.0),
+                    ("d_max", self.d_max, 0.0),
+                )
+            ]
             y, new_mean, new_var = functional.batch_renorm(
                 x, scale, bias, mean, var, r_max=limits[0], d_max=limits[1], **kwargs
             )
@@ -283,110 +354,3 @@ class BatchNorm(nnx.Module):
         """
         if use_running_average is not None:
             self.use_running_average = use_running_average
-
-
-_NORMS = (BatchNorm, nnx.BatchNorm)
-
-
-def recompute_batch_stats(
-    model: nnx.Module,
-    batches: Iterable[Any],
-    *,
-    forward: Callable[[nnx.Module, Any], Any] | None = None,
-) -> int:
-    r"""Re-estimates every BatchNorm's running statistics from ``batches``.
-
-    After training, and above all after averaging weights (SWA, EMA of
-    weights, model soups), the running statistics no longer describe the
-    network's activations. This runs the model over ``batches`` with batch
-    statistics and sets each layer's ``mean`` and ``var`` to the cumulative
-    (equal-weight) average of the per-batch statistics, replacing the old
-    values (as PyTorch's ``torch.optim.swa_utils.update_bn``):
-
-    .. math:: \hat\mu = \tfrac1K \textstyle\sum_k \mu_{B_k}, \quad
-              \hat\sigma^2 = \tfrac1K \textstyle\sum_k \sigma^2_{B_k}
-
-    The pass runs on a view of ``model`` (``nnx.view``) in which dropout and
-    other stochastic layers are off (``deterministic=True``), so the
-    statistics describe the activations seen at evaluation time, and
-    BatchNorm layers use batch statistics (Batch Renorm layers plain ones;
-    ghost batches are kept). ``model`` itself keeps its modes and every
-    parameter; only the ``mean`` and ``var`` of its ``gradtx.nn.BatchNorm``
-    and ``flax.nnx.BatchNorm`` layers change, and they are left untouched if
-    the pass fails. The forward pass is jit-compiled once per batch shape.
-
-    Args:
-      model: a Flax NNX model with BatchNorm layers.
-      batches: an iterable of batches (e.g. training inputs; a few hundred
-        examples in total are usually enough).
-      forward: ``forward(model, batch)`` runs the model on a batch; by default
-        ``model(batch)``. Use it for ``(inputs, labels)`` batches or models
-        with extra arguments, e.g. ``lambda m, b: m(b[0])``.
-
-    Returns:
-      The number of batches used.
-
-    Raises:
-      ValueError: the model has no BatchNorm layer, or ``batches`` is empty.
-
-    Example:
-      >>> import jax, jax.numpy as jnp
-      >>> from flax import nnx
-      >>> import gradtx.nn
-      >>> model = nnx.Sequential(nnx.Linear(2, 3, rngs=nnx.Rngs(0)),
-      ...                        gradtx.nn.BatchNorm(3, rngs=nnx.Rngs(0)))
-      >>> batches = [jax.random.normal(jax.random.key(i), (16, 2)) for i in range(4)]
-      >>> gradtx.nn.recompute_batch_stats(model, batches)
-      4
-      >>> before = model.layers[1].mean[...]
-      >>> lin = model.layers[0]
-      >>> lin.bias[...] = lin.bias[...] + 1.0  # e.g. after averaging weights
-      >>> _ = gradtx.nn.recompute_batch_stats(model, batches)
-      >>> (model.layers[1].mean[...] - before).round(4)  # the statistics follow
-      Array([1., 1., 1.], dtype=float32)
-    """
-    originals = [m for _, m in nnx.iter_modules(model) if isinstance(m, _NORMS)]
-    if not originals:
-        raise ValueError(
-            "recompute_batch_stats: the model has no BatchNorm layer "
-            "(gradtx.nn.BatchNorm or flax.nnx.BatchNorm); nothing to recompute."
-        )
-    saved = [(m.mean[...], m.var[...]) for m in originals]
-    view = nnx.view(
-        model, raise_if_not_found=False, deterministic=True, use_running_average=False
-    )
-    layers = [m for _, m in nnx.iter_modules(view) if isinstance(m, _NORMS)]
-    for layer in layers:
-        layer.momentum = 0.0  # each call leaves exactly the batch's statistics
-        if isinstance(layer, BatchNorm):
-            layer.renorm = False
-    run = forward if forward is not None else (lambda m, b: m(b))
-
-    @nnx.jit
-    def one_batch(m: nnx.Module, batch: Any) -> None:
-        run(m, batch)
-
-    sums: list[tuple[jax.Array, jax.Array]] = []
-    count = 0
-    try:
-        for batch in batches:
-            one_batch(view, batch)
-            stats = [(layer.mean[...], layer.var[...]) for layer in layers]
-            sums = (
-                stats
-                if not sums
-                else [
-                    (a + m, b + v) for (a, b), (m, v) in zip(sums, stats, strict=True)
-                ]
-            )
-            count += 1
-        if count == 0:
-            raise ValueError("recompute_batch_stats: batches is empty.")
-    except BaseException:
-        for layer, (mean, var) in zip(originals, saved, strict=True):
-            layer.mean[...], layer.var[...] = mean, var
-        raise
-    for layer, (mean_sum, var_sum) in zip(originals, sums, strict=True):
-        layer.mean[...] = mean_sum / count
-        layer.var[...] = var_sum / count
-    return count

@@ -1,13 +1,15 @@
 """Batch normalization, Batch Renormalization and ghost batches, as pure functions.
 
 One core, :func:`_normalize`, serves both public functions: it views the batch
-as ``G`` ghost batches (``G = 1`` without ``ghost_batch_size``), normalizes each
-with its own statistics, optionally applies Batch Renormalization's ``(r, d)``
-correction, and updates the running statistics once per call.
+as ``G`` ghost batches (or as one, unchanged, without ``ghost_batch_size``),
+normalizes each with its own statistics (``_batch_stats.moments``: two-pass by
+default), optionally applies Batch Renormalization's ``(r, d)`` correction, and
+updates the running statistics once per call.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import jax
@@ -15,53 +17,9 @@ import jax.numpy as jnp
 
 from gradtx import _checks
 from gradtx._numerics import compute_dtype
+from gradtx.nn._batch_stats import check_groups, check_layout, check_mask, moments
 
 __all__ = ["batch_norm", "batch_renorm"]
-
-
-def _check_layout(
-    fn: str,
-    x: jax.Array,
-    params: dict[str, jax.Array | None],
-    axis: int,
-    ghost_batch_size: int | None,
-    training: bool,
-) -> tuple[int, int]:
-    """Validates shapes; returns (feature axis, number of ghost batches)."""
-    ndim = jnp.ndim(x)
-    if ndim == 0:
-        raise ValueError(f"{fn}: the input is a scalar; it needs a feature axis.")
-    if not -ndim <= axis < ndim:
-        raise ValueError(
-            f"{fn}: axis={axis} is out of range for an input of shape {jnp.shape(x)}."
-        )
-    feature = axis % ndim
-    features = jnp.shape(x)[feature]
-    for name, value in params.items():
-        if value is not None and jnp.shape(value) != (features,):
-            raise ValueError(
-                f"{fn}: {name} has shape {jnp.shape(value)} but the input has "
-                f"{features} features along axis {axis} (shape {jnp.shape(x)}); "
-                "they must match (num_features, or the axis, is wrong)."
-            )
-    if ghost_batch_size is None or not training:
-        return feature, 1
-    _checks.check_int(
-        "ghost_batch_size", ghost_batch_size, low=1, meaning="examples per ghost batch"
-    )
-    if feature == 0:
-        raise ValueError(
-            f"{fn}: ghost batches split axis 0, which is the feature axis here "
-            f"(axis={axis}, shape {jnp.shape(x)}); put the batch first."
-        )
-    batch = jnp.shape(x)[0]
-    if batch % ghost_batch_size:
-        raise ValueError(
-            f"{fn}: ghost_batch_size={ghost_batch_size} does not divide the batch "
-            f"of {batch} examples (axis 0 of shape {jnp.shape(x)}); use a batch "
-            "size that is a multiple of it."
-        )
-    return feature, batch // ghost_batch_size
 
 
 def _normalize(
@@ -77,21 +35,30 @@ def _normalize(
     momentum: float,
     training: bool,
     axis_name: str | None,
+    axis_index_groups: Sequence[Sequence[int]] | None,
     ghost_batch_size: int | None,
+    mask: jax.Array | None,
+    use_fast_variance: bool,
     dtype: Any,
     limits: tuple[Any, Any] | None,
 ) -> tuple[jax.Array, jax.Array, jax.Array]:
     _checks.check_number("epsilon", epsilon, low=0.0, low_open=True)
     _checks.check_number("momentum", momentum, low=0.0, high=1.0)
     _checks.check_bool("training", training)
+    _checks.check_bool("use_fast_variance", use_fast_variance)
+    index_groups = check_groups(fn, axis_index_groups, axis_name)
     params = {"scale": scale, "bias": bias, "mean": mean, "var": var}
-    feature, groups = _check_layout(fn, x, params, axis, ghost_batch_size, training)
+    feature, groups = check_layout(fn, x, params, axis, ghost_batch_size, training)
+    check_mask(fn, mask, jnp.shape(x))
     out_dtype = jnp.result_type(x) if dtype is None else jnp.dtype(dtype)
     stat_dtype = compute_dtype(jnp.result_type(jnp.result_type(x), out_dtype))
     shape = jnp.shape(x)
-    # The grouped view: (G, batch / G, ...); the feature axis moves to feature + 1.
-    grouped = (groups, shape[0] // groups, *shape[1:]) if training else (1, *shape)
-    f = feature + 1
+    # Ghost batches: the view (G, batch / G, ...), the feature axis one later.
+    # Without them, x as it is: a leading axis of size 1 made XLA:CPU's
+    # forward + backward 13x slower for a 1024x512 batch (benchmarks/README.md).
+    grouped, f = shape, feature
+    if groups > 1:
+        grouped, f = (groups, shape[0] // groups, *shape[1:]), feature + 1
     stat_shape = tuple(s if i == f else 1 for i, s in enumerate(grouped))
     xs = x.astype(stat_dtype).reshape(grouped)
 
@@ -99,18 +66,29 @@ def _normalize(
         return v.astype(stat_dtype).reshape(stat_shape)
 
     if training:
-        reduce = tuple(i for i in range(len(grouped)) if i not in (0, f))
-        batch_mean = jnp.mean(xs, axis=reduce, keepdims=True)
-        batch_sq = jnp.mean(xs * xs, axis=reduce, keepdims=True)
-        if axis_name is not None and ghost_batch_size is None:
-            batch_mean, batch_sq = jax.lax.pmean((batch_mean, batch_sq), axis_name)
-        batch_var = jnp.maximum(batch_sq - batch_mean * batch_mean, 0.0)
+        kept = (0, f) if groups > 1 else (f,)
+        reduce = tuple(i for i in range(len(grouped)) if i not in kept)
+        ghost = ghost_batch_size is not None  # ghost statistics stay on the device
+        if mask is not None:
+            mask = jnp.broadcast_to(mask, shape).reshape(grouped)
+        batch_mean, batch_var = moments(
+            xs,
+            reduce,
+            mask=mask,
+            fast=use_fast_variance,
+            axis_name=None if ghost else axis_name,
+            axis_index_groups=index_groups,
+        )
         use_mean, use_var = batch_mean, batch_var
         # One update per call, with the average of the ghost batches' statistics.
-        upd_mean = jnp.mean(batch_mean, axis=0).reshape(-1)
-        upd_var = jnp.mean(batch_var, axis=0).reshape(-1)
-        if axis_name is not None and ghost_batch_size is not None:
-            upd_mean, upd_var = jax.lax.pmean((upd_mean, upd_var), axis_name)
+        upd_mean, upd_var = (
+            (jnp.mean(v, axis=0) if groups > 1 else v).reshape(-1)
+            for v in (batch_mean, batch_var)
+        )
+        if axis_name is not None and ghost:
+            upd_mean, upd_var = jax.lax.pmean(
+                (upd_mean, upd_var), axis_name, axis_index_groups=index_groups
+            )
         new_mean = momentum * mean + (1 - momentum) * upd_mean.astype(mean.dtype)
         new_var = momentum * var + (1 - momentum) * upd_var.astype(var.dtype)
     else:
@@ -152,7 +130,10 @@ def batch_norm(
     momentum: float = 0.99,
     training: bool,
     axis_name: str | None = None,
+    axis_index_groups: Sequence[Sequence[int]] | None = None,
     ghost_batch_size: int | None = None,
+    mask: jax.Array | None = None,
+    use_fast_variance: bool = False,
     dtype: Any = None,
 ) -> tuple[jax.Array, jax.Array, jax.Array]:
     r"""Batch normalization (Ioffe & Szegedy 2015), as a pure function.
@@ -162,7 +143,7 @@ def batch_norm(
 
     .. math::
        \mu_B = \tfrac{1}{m}\textstyle\sum x, \quad
-       \sigma_B^2 = \tfrac{1}{m}\textstyle\sum x^2 - \mu_B^2, \quad
+       \sigma_B^2 = \tfrac{1}{m}\textstyle\sum (x - \mu_B)^2, \quad
        y = \gamma \frac{x - \mu_B}{\sqrt{\sigma_B^2 + \epsilon}} + \beta,
 
        \hat\mu \leftarrow \rho\,\hat\mu + (1 - \rho)\,\mu_B, \quad
@@ -173,8 +154,24 @@ def batch_norm(
     mode normalizes with the given ``mean`` and ``var`` and returns them
     unchanged. Statistics are computed in at least float32 (bfloat16 inputs
     too). With ``axis_name``, the batch statistics are averaged over that
-    mapped axis (``lax.pmean``), for data-parallel training under
-    ``shard_map`` or ``pmap``.
+    mapped axis (``lax.pmean``, within ``axis_index_groups`` if given), for
+    data-parallel training under ``shard_map`` or ``pmap``.
+
+    **The variance** is computed in two passes, :math:`\mu_B` first and then
+    the mean squared deviation from it, accurate to float32 rounding whatever
+    the mean. ``use_fast_variance=True`` computes
+    :math:`\tfrac1m\sum x^2 - \mu_B^2` in one pass (and one collective with
+    ``axis_name`` instead of two), exactly as ``flax.nnx.BatchNorm``'s
+    default ``use_fast_variance=True``; it cancels catastrophically when
+    :math:`|\mu_B| \gg \sigma_B`: in float32, inputs of mean 3,000 and
+    variance 1 get variances from 0 to about 4, and at mean 10,000 mostly 0.
+    The second pass costs a second read of ``x``: 15-50% more time for the
+    layer alone on a CPU (``benchmarks/batch_norm.py``).
+
+    **Masks**, as in Flax: only the elements where ``mask`` is True count in
+    the batch statistics; every element is normalized. A feature with no True
+    element (in a ghost batch) gets NaN statistics. With ``axis_name`` each device's masked
+    statistics count equally in the average, however many elements it masks.
 
     **Ghost batches** (Hoffer et al. 2017): with ``ghost_batch_size`` = g,
     training mode splits the batch (axis 0) into sub-batches of g examples and
@@ -200,8 +197,17 @@ def batch_norm(
       momentum: :math:`\rho \in [0, 1]`.
       training: use (and update) batch statistics.
       axis_name: a mapped axis to average the statistics over.
+      axis_index_groups: groups of indices along ``axis_name`` whose devices
+        average among themselves (``[[0, 1], [2, 3]]``: two pairs), as in
+        ``lax.psum``; needs ``axis_name``. JAX supports it under ``pmap`` only.
       ghost_batch_size: examples per ghost batch (must divide the batch), or
         None for the whole batch.
+      mask: a boolean array broadcastable to ``x``'s shape: the elements that
+        count in the batch statistics; None for all. Ignored in evaluation.
+      use_fast_variance: compute the variance in one pass,
+        :math:`E[x^2] - \mu_B^2`: faster with ``axis_name`` (one collective),
+        inaccurate when :math:`|\mu_B| \gg \sigma_B` (Flax's default; not
+        gradtx's).
       dtype: the output dtype; ``x``'s by default.
 
     Returns:
@@ -209,8 +215,11 @@ def batch_norm(
 
     Raises:
       ValueError: ``epsilon`` <= 0, ``momentum`` outside [0, 1], parameters
-        whose length differs from the feature count (both numbers named), or a
-        ``ghost_batch_size`` that does not divide the batch.
+        whose length differs from the feature count (both numbers named), a
+        ``ghost_batch_size`` that does not divide the batch, a ``mask`` that
+        does not broadcast to ``x`` (both shapes named), or
+        ``axis_index_groups`` without ``axis_name`` or of unequal groups.
+      TypeError: a ``mask`` that is not boolean.
 
     Example:
       >>> import jax.numpy as jnp
@@ -220,6 +229,17 @@ def batch_norm(
       ...                        epsilon=1e-6, momentum=0.9, training=True)
       >>> y.ravel(), m, v  # batch mean 2, variance 1
       (Array([-0.9999995,  0.9999995], dtype=float32), Array([0.2], dtype=float32), Array([1.], dtype=float32))
+
+      A large mean: the one-pass variance cancels to 0, the default keeps it.
+
+      >>> x = jnp.array([[9999.0], [10001.0]])  # mean 10,000, variance 1
+      >>> for fast in (False, True):
+      ...     _, _, v = F.batch_norm(x, None, None, jnp.zeros(1), jnp.ones(1),
+      ...                            momentum=0.0, training=True,
+      ...                            use_fast_variance=fast)
+      ...     print(v)
+      [1.]
+      [0.]
 
     References:
       Ioffe & Szegedy, *Batch Normalization: Accelerating Deep Network Training
@@ -240,7 +260,10 @@ def batch_norm(
         momentum=momentum,
         training=training,
         axis_name=axis_name,
+        axis_index_groups=axis_index_groups,
         ghost_batch_size=ghost_batch_size,
+        mask=mask,
+        use_fast_variance=use_fast_variance,
         dtype=dtype,
         limits=None,
     )
@@ -260,7 +283,10 @@ def batch_renorm(
     momentum: float = 0.99,
     training: bool,
     axis_name: str | None = None,
+    axis_index_groups: Sequence[Sequence[int]] | None = None,
     ghost_batch_size: int | None = None,
+    mask: jax.Array | None = None,
+    use_fast_variance: bool = False,
     dtype: Any = None,
 ) -> tuple[jax.Array, jax.Array, jax.Array]:
     r"""Batch Renormalization (Ioffe 2017), as a pure function.
@@ -286,7 +312,8 @@ def batch_renorm(
     pass the current values here (``gradtx.nn.BatchNorm`` evaluates schedules
     for you, see :func:`gradtx.nn.renorm_warmup`).
 
-    The running statistics are updated exactly as in :func:`batch_norm` (an
+    The batch statistics (two-pass variance, masks, ``axis_name``) are
+    :func:`batch_norm`'s, and the running statistics are updated as there (an
     EMA of :math:`\mu_B` and :math:`\sigma_B^2`, so every variant shares one
     layout and ``flax.nnx.BatchNorm``'s). The paper's Algorithm 1 averages
     :math:`\sigma_B` instead of :math:`\sigma_B^2`, which differs only by the
@@ -307,8 +334,13 @@ def batch_renorm(
       training: use batch statistics with the correction, and update the
         running ones.
       axis_name: a mapped axis to average the batch statistics over.
+      axis_index_groups: groups of indices along ``axis_name`` that average
+        among themselves; see :func:`batch_norm`.
       ghost_batch_size: examples per ghost batch, each corrected separately;
         see :func:`batch_norm`.
+      mask: the elements that count in the batch statistics (boolean,
+        broadcastable to ``x``); see :func:`batch_norm`.
+      use_fast_variance: the one-pass variance; see :func:`batch_norm`.
       dtype: the output dtype; ``x``'s by default.
 
     Returns:
@@ -346,7 +378,10 @@ def batch_renorm(
         momentum=momentum,
         training=training,
         axis_name=axis_name,
+        axis_index_groups=axis_index_groups,
         ghost_batch_size=ghost_batch_size,
+        mask=mask,
+        use_fast_variance=use_fast_variance,
         dtype=dtype,
         limits=(r_max, d_max),
     )

@@ -100,7 +100,12 @@ def test_bfloat16_input_keeps_float32_statistics() -> None:
 
 @pytest.mark.parametrize(
     ("kwargs", "match"),
-    [({"epsilon": 0.0}, "epsilon"), ({"momentum": 1.5}, "momentum")],
+    [
+        ({"epsilon": 0.0}, "epsilon"),
+        ({"momentum": 1.5}, "momentum"),
+        ({"mask": jnp.ones((16, 5), bool)}, r"\(16, 5\).*\(16, 5, 5, 4\)"),
+        ({"axis_index_groups": [[0, 1]]}, "axis_name is None"),
+    ],
 )
 def test_bad_hyperparameters(kwargs: dict, match: str) -> None:
     with pytest.raises(ValueError, match=match):

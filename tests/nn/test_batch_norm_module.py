@@ -169,6 +169,13 @@ def test_jit_compiles_once_per_mode() -> None:
         ({"renorm": True, "d_max": -1.0}, ValueError, "d_max"),
         ({"ghost_batch_size": 0}, ValueError, "ghost_batch_size"),
         ({"rngs": None}, TypeError, "nnx.Rngs"),
+        ({"use_fast_variance": 1}, TypeError, "use_fast_variance must be True or"),
+        ({"axis_index_groups": [[0, 1]]}, ValueError, "axis_name is None"),
+        ({"axis_name": "d", "axis_index_groups": [[0, 1], [2]]}, ValueError, "equal"),
+        ({"axis_name": "d", "axis_index_groups": [[0], [0]]}, ValueError, "once"),
+        ({"axis_name": "d", "axis_index_groups": [[]]}, ValueError, "equal"),
+        ({"promote_dtype": "float32"}, TypeError, "promote_dtype is str"),
+        ({"scale_metadata": [("a", 1)]}, TypeError, "scale_metadata is list"),
     ],
 )
 def test_bad_construction(kwargs: dict, error: type, match: str) -> None:
@@ -180,6 +187,16 @@ def test_bad_construction(kwargs: dict, error: type, match: str) -> None:
 def test_missing_rngs_is_a_type_error_naming_it() -> None:
     with pytest.raises(TypeError, match="rngs"):
         gradtx.nn.BatchNorm(4)  # type: ignore[call-arg]
+
+
+def test_bad_mask_names_both_shapes_or_the_dtype() -> None:
+    layer = gradtx.nn.BatchNorm(4, rngs=nnx.Rngs(0))
+    with pytest.raises(
+        ValueError, match=r"BatchNorm: mask has shape \(8, 3\).*\(8, 3, 3, 4\)"
+    ):
+        layer(X, mask=jnp.ones((8, 3), bool))
+    with pytest.raises(TypeError, match="mask has dtype float32; it must be boolean"):
+        layer(X, mask=jnp.ones((8, 1, 1, 1), jnp.float32))
 
 
 def test_feature_mismatch_names_both_numbers() -> None:

@@ -213,3 +213,23 @@ def test_bad_arguments(kwargs: dict, match: str) -> None:
         norm(x, None, None, jnp.zeros(x.shape[kwargs.get("axis", -1) % x.ndim]),
              jnp.ones(x.shape[kwargs.get("axis", -1) % x.ndim]), training=True,
              **kwargs)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("r_max", "d_max", "error", "match"),
+    [
+        (lambda s: jnp.full(4, 2.0), 1.0, ValueError, r"r_max: the schedule .*\(4,\)"),
+        (lambda s: 0.5, 1.0, ValueError, r"r_max \(the schedule's value at step 0\)"),
+        (2.0, lambda s: -1.0, ValueError, r"d_max \(the schedule's value"),
+        (2.0, lambda s: 1j, TypeError, "d_max: the schedule"),
+    ],
+)
+def test_module_checks_what_its_limit_schedules_return(
+    r_max: object, d_max: object, error: type, match: str
+) -> None:
+    # Before: an array became per-feature limits, r_max < 1 was used as is.
+    layer = gradtx.nn.BatchNorm(
+        4, renorm=True, r_max=r_max, d_max=d_max, rngs=nnx.Rngs(0)
+    )
+    with pytest.raises(error, match=match):
+        layer(X)
