@@ -18,4 +18,5 @@ collect_ignore = [
     "nn/sharded_batch_norm.py",
     "sharding_script.py",
     "checkpoint_resume.py",
+    "checkpoint_faults.py",
 ]

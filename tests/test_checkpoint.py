@@ -17,6 +17,7 @@ import pytest
 
 import gradtx
 from gradtx import checkpoint
+from gradtx.checkpoint import _restore
 from tests import checkpoint_resume
 from tests.cases import CASES, NAMES
 
@@ -102,7 +103,7 @@ def test_restoring_into_another_optimizer_names_the_first_differing_path(
     tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     params = _adam_checkpoint(tmp_path)
-    monkeypatch.setattr(checkpoint, "ocp", None)  # fail before orbax reads
+    monkeypatch.setattr(_restore, "ocp", None)  # fail before orbax reads
     sgd = gradtx.sgd(0.05, momentum=0.9)
     # adam's state is (ScaleByAdamState(count, mu, nu), EmptyState()); sgd's is
     # (EmptyState(), TraceState(trace)).
@@ -232,3 +233,21 @@ def test_steps_overwrite_and_missing_checkpoints(tmp_path: pathlib.Path) -> None
         checkpoint.save(tmp_path, x, step=-1)
     with pytest.raises(TypeError, match=r"tree\['w'\] is a str"):
         checkpoint.save(tmp_path / "bad", {"w": "text"})
+
+
+def test_injected_hyperparams_restore_from_a_plain_dict_state(
+    tmp_path: pathlib.Path,
+) -> None:
+    # Before InjectedHyperparams, inject_hyperparams' state held a plain dict:
+    # checkpoints of that layout restore into today's state, which keeps its
+    # own type (and so its checks of tree_set values).
+    params = _params(0)
+    tx = gradtx.inject_hyperparams(gradtx.adam)(learning_rate=0.05)
+    state = tx.init(params)
+    old_style = state._replace(hyperparams=dict(state.hyperparams))
+    checkpoint.save(tmp_path, (params, old_style))
+    restored = checkpoint.restore(tmp_path, (params, state))
+    assert_bit_equal(restored, (params, state))
+    assert type(restored[1].hyperparams) is gradtx.InjectedHyperparams
+    with pytest.raises(ValueError, match="learning_rate must be in"):
+        gradtx.tree_set(restored[1], learning_rate=-0.1)
