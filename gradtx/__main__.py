@@ -1,7 +1,5 @@
 """``python -m gradtx compare ...``: see ``gradtx.compare``."""
 
-import sys
+from gradtx.compare._cli import main_entry
 
-from gradtx.compare._cli import main
-
-sys.exit(main())
+main_entry()

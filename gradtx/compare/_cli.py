@@ -7,7 +7,11 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn
+
+if TYPE_CHECKING:
+    from gradtx.compare._interrupt import CtrlC
+    from gradtx.compare._run import Comparison
 
 __all__ = ["main", "main_entry"]
 
@@ -23,7 +27,25 @@ config file (TOML or JSON):
               {optimizer = "sgd", schedule = "cosine"}]
   [grid]                   # and/or a cross product
   weight_decay = [0.0, 1e-4]
+exit status:
+  0 done; 1 training failed (the finished variants are still written);
+  2 a bad flag, value or config, or an --out that cannot be written (one
+  line, checked before any training); 130 stopped by Ctrl-C.
+Ctrl-C:
+  once: finish the group that is training (the variants that differ only in
+  numbers train together), write the results of every finished variant and
+  exit 130; twice: drop that group at the end of its epoch; three times: quit
+  at once, writing nothing more. No file is ever left half written.
 """
+# The files written to --out.
+FILES = ("compare.png", "results.json", "results.csv")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage error on one line instead of the whole usage."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def _floats(name: str) -> Callable[[str], float]:
@@ -46,10 +68,12 @@ def parser() -> argparse.ArgumentParser:
     from gradtx.compare._tasks import TASKS
     from gradtx.compare._variants import AUGMENTS, OPTIMIZERS, SCHEDULES
 
-    top = argparse.ArgumentParser(
+    top = _Parser(
         prog="gradtx", description="gradtx: compare training techniques side by side."
     )
-    sub = top.add_subparsers(dest="command", required=True, metavar="compare")
+    sub = top.add_subparsers(
+        dest="command", required=True, metavar="compare", parser_class=_Parser
+    )
     p = sub.add_parser(
         "compare",
         help="train variants side by side; print a table, save a figure and data",
@@ -69,7 +93,6 @@ def parser() -> argparse.ArgumentParser:
     a(
         "--optimizers",
         nargs="+",
-        default=list(OPTIMIZERS),
         metavar="NAME",
         help=f"any of {', '.join(OPTIMIZERS)} (default: all)",
     )
@@ -83,7 +106,6 @@ def parser() -> argparse.ArgumentParser:
     a(
         "--schedule",
         nargs="+",
-        default=["constant"],
         metavar="NAME",
         help=f"learning-rate schedules: {', '.join(SCHEDULES)} (default: constant)",
     )
@@ -91,7 +113,6 @@ def parser() -> argparse.ArgumentParser:
         "--weight-decay",
         nargs="+",
         type=_floats("--weight-decay"),
-        default=[None],
         metavar="WD",
         help="decoupled for adamw, L2 otherwise (default: 0.01 for adamw, 0 for "
         "the others)",
@@ -100,21 +121,18 @@ def parser() -> argparse.ArgumentParser:
         "--clip",
         nargs="+",
         type=_clip,
-        default=[None],
         metavar="NORM",
         help="global gradient-norm clip, or none (default: none)",
     )
     a(
         "--init",
         nargs="+",
-        default=["he_normal"],
         metavar="NAME",
         help="weight initializers from gradtx.init (default: he_normal)",
     )
     a(
         "--activation",
         nargs="+",
-        default=["relu"],
         metavar="NAME",
         help="activations from gradtx.activations (default: relu)",
     )
@@ -122,7 +140,6 @@ def parser() -> argparse.ArgumentParser:
         "--dropout",
         nargs="+",
         type=_floats("--dropout"),
-        default=[0.0],
         metavar="RATE",
         help="dropout rates before the classifier (default: 0)",
     )
@@ -151,7 +168,6 @@ def parser() -> argparse.ArgumentParser:
     a(
         "--augment",
         nargs="+",
-        default=["off"],
         metavar="NAME",
         help=f"augmentation pipelines: {', '.join(AUGMENTS)} (image tasks; "
         "default: off)",
@@ -170,66 +186,187 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
-def _variants(args: argparse.Namespace) -> list[Any]:
-    from gradtx.compare._variants import grid, load_config
+# Each axis flag's destination and its Variant field, in the grid's order.
+_AXES = {
+    "optimizers": "optimizer",
+    "schedule": "schedule",
+    "weight_decay": "weight_decay",
+    "clip": "clip",
+    "init": "init",
+    "activation": "activation",
+    "dropout": "dropout",
+    "batchnorm": "batchnorm",
+    "augment": "augment",
+    "learning_rates": "learning_rate",
+}
 
+
+def _variants(args: argparse.Namespace) -> list[Any]:
+    """The variants: the config's, or the cross product of the axis flags
+    given (every optimizer, and the other fields' defaults, when not)."""
+    from gradtx.compare._variants import OPTIMIZERS, grid, load_config
+
+    given = {f: getattr(args, d) for d, f in _AXES.items() if getattr(args, d)}
     if args.config is not None:
+        if given:
+            dest = next(d for d, f in _AXES.items() if f in given)
+            raise ValueError(
+                f"--config names the variants, so --{dest.replace('_', '-')} would "
+                "be ignored; put it in the config (e.g. its [grid] table) or drop "
+                "--config."
+            )
         return load_config(args.config)
-    axes: dict[str, Sequence[Any]] = {
-        "optimizer": args.optimizers,
-        "schedule": args.schedule,
-        "weight_decay": args.weight_decay,
-        "clip": args.clip,
-        "init": args.init,
-        "activation": args.activation,
-        "dropout": args.dropout,
-        "batchnorm": args.batchnorm or [False],
-        "augment": args.augment,
-    }
-    if args.learning_rates:
-        axes["learning_rate"] = args.learning_rates
-    return grid(**axes)
+    return grid(**{"optimizer": list(OPTIMIZERS), **given})
+
+
+def _error(err: BaseException) -> int:
+    print(f"gradtx compare: error: {err}", file=sys.stderr)
+    return 2
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Runs the command line; returns the exit status (2 for a usage error)."""
-    args = parser().parse_args(argv)
-    try:
-        from gradtx.compare._run import run
+    """Runs the command line; returns the exit status.
 
-        variants = _variants(args)
-        if args.seeds < 1 or args.epochs < 1 or args.batch_size < 1:
-            raise ValueError("--seeds, --epochs and --batch-size must be >= 1.")
-        start = time.perf_counter()
-        results = run(
-            variants,
+    0: done; 1: training failed (the finished variants are written); 2: a
+    usage error, one line on stderr, before any training; 130: stopped by
+    Ctrl-C, the finished variants written (see ``gradtx/compare/_interrupt.py``).
+    The SIGINT handler is installed for this call only.
+    """
+    from gradtx.compare._interrupt import CtrlC
+
+    try:
+        with CtrlC() as ctrl_c:
+            return _compare(parser().parse_args(argv), ctrl_c)
+    except KeyboardInterrupt:  # a Ctrl-C the handler did not take
+        print("\ngradtx compare: interrupted.", file=sys.stderr)
+        return 130
+
+
+def _compare(args: argparse.Namespace, ctrl_c: CtrlC) -> int:
+    """Checks everything, trains group by group while Ctrl-C allows, writes."""
+    try:
+        from gradtx.compare._files import prepare_dir
+        from gradtx.compare._run import Comparison
+
+        comparison = Comparison(
+            _variants(args),
             args.task,
             seeds=args.seeds,
             epochs=args.epochs,
             batch_size=args.batch_size,
             progress=not args.quiet,
         )
+        created = prepare_dir(args.out, FILES)
     except (ValueError, TypeError) as err:
-        print(f"gradtx compare: error: {err}", file=sys.stderr)
-        return 2
+        return _error(err)
+    from gradtx.compare._files import remove_empty
+    from gradtx.compare._train import Stopped
+
+    ctrl_c.on_quit.append(lambda: remove_empty(created))
+    ctrl_c.phase = "training"
+
+    start = time.perf_counter()
+    failure: Exception | None = None
+    g = 0
+    try:
+        for g in range(len(comparison.groups)):
+            if ctrl_c.stop:
+                break
+            comparison.train(g, stop=lambda: ctrl_c.stop_now)
+    except (Stopped, KeyboardInterrupt):
+        pass
+    except Exception as err:  # keep what is done, then report it
+        failure = err
+    comparison.progress.end_line()
+    ctrl_c.phase = "writing"
+    why = "training failed" if failure is not None else "stopped by Ctrl-C"
+    status = _write(comparison, args.out, created, time.perf_counter() - start, why)
+    if failure is not None:
+        if not _out_of_memory(failure):
+            raise failure  # a bug: its traceback, after the results are safe
+        print(
+            f"gradtx compare: error: {comparison.group_name(g)} ran out of memory "
+            f"({_first_line(failure)}); use fewer seeds or fewer values of the "
+            "learning rate, weight decay, dropout and clip.",
+            file=sys.stderr,
+        )
+        return 1
+    return 130 if ctrl_c.presses and status != 1 else status
+
+
+def _out_of_memory(err: Exception) -> bool:
+    return isinstance(err, MemoryError) or "RESOURCE_EXHAUSTED" in str(err)
+
+
+def _first_line(err: BaseException) -> str:
+    return (str(err).strip().splitlines() or [type(err).__name__])[0]
+
+
+def _write(
+    comparison: Comparison, out: Path, created: list[Path], seconds: float, why: str
+) -> int:
+    """Prints the table and writes the finished variants' files; returns 0,
+    1 if a file cannot be written, or 130 if a Ctrl-C cut the writing short.
+    ``why`` says why some variants may be missing."""
+    from gradtx.compare._files import remove_empty
+    from gradtx.compare._variants import labels
+
+    done = set(comparison.finished)
+    names = labels(comparison.variants)
+    skipped = [n for i, n in enumerate(names) if i not in done]
+    if skipped:
+        shown = ", ".join(skipped[:5]) + (
+            f" and {len(skipped) - 5} more" if len(skipped) > 5 else ""
+        )
+        print(
+            f"gradtx compare: {why}: {len(done)} of {len(names)} variants "
+            f"trained; skipped {shown}{'' if done else '; nothing written'}.",
+            file=sys.stderr,
+        )
+    if not done:
+        remove_empty(created)
+        return 0
+    results = comparison.results()
     print()
     print(results.table())
-    out = args.out
-    files = [
-        results.plot(out / "compare.png"),
-        results.to_json(out / "results.json"),
-        results.to_csv(out / "results.csv"),
-    ]
+    written: list[str] = []
+    try:
+        for name, write in zip(
+            FILES, (results.plot, results.to_json, results.to_csv), strict=True
+        ):
+            written.append(str(write(out / name)))
+    except KeyboardInterrupt:
+        remove_empty(created)
+        left = [str(out / n) for n in FILES[len(written) :]]
+        print(
+            f"\ngradtx compare: stopped while writing: wrote "
+            f"{', '.join(written) or 'nothing'}; not written: {', '.join(left)} "
+            "(no file is left half written).",
+            file=sys.stderr,
+        )
+        return 130
+    except OSError as err:
+        remove_empty(created)
+        print(
+            f"gradtx compare: error: cannot write {err.filename or out}: "
+            f"{err.strerror or err}; wrote {', '.join(written) or 'nothing'}.",
+            file=sys.stderr,
+        )
+        return 1
     print(
-        f"\n{len(variants)} variants x {args.seeds} seeds in "
-        f"{time.perf_counter() - start:.1f} s; wrote {', '.join(map(str, files))}"
+        f"\n{len(done)} variants x {len(comparison.seeds)} seeds in {seconds:.1f} s; "
+        f"wrote {', '.join(written)}"
     )
     return 0
 
 
 def main_entry() -> None:
     """The ``gradtx`` console script."""
-    sys.exit(main())
+    try:
+        status = main()
+    except KeyboardInterrupt:  # after main restored the previous handler
+        status = 130
+    sys.exit(status)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ activation. Weights come from ``gradtx.init``, biases are 0.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import jax
@@ -22,11 +23,22 @@ from gradtx import activations, init
 from gradtx.compare._tasks import Task
 from gradtx.compare._variants import Variant
 
-__all__ = ["apply", "init_model", "loss_and_accuracy"]
+__all__ = [
+    "activation_size",
+    "apply",
+    "check_network",
+    "init_model",
+    "loss_and_accuracy",
+    "param_size",
+]
 
 Params = dict[str, dict[str, jax.Array]]
 Stats = dict[str, dict[str, jax.Array]]
 F32 = jnp.float32
+_NETWORKS = {
+    "image": "3x3 convolutions, then a dense classifier",
+    "tabular": "dense layers",
+}
 
 
 def _hidden_shapes(task: Task) -> list[tuple[int, ...]]:
@@ -66,6 +78,68 @@ def init_model(key: jax.Array, task: Task, variant: Variant) -> tuple[Params, St
                 "var": jnp.ones((width,), F32),
             }
     return params, stats
+
+
+def param_size(task: Task, variant: Variant) -> int:
+    """The number of parameters :func:`init_model` creates, from the shapes
+    alone (BatchNorm statistics, which are state, included)."""
+    shapes = [*_hidden_shapes(task), (_head_inputs(task), task.num_classes)]
+    size = sum(math.prod(shape) + shape[-1] for shape in shapes)
+    if variant.batchnorm:
+        size += sum(4 * shape[-1] for shape in shapes[:-1])
+    return size
+
+
+def activation_size(task: Task, variant: Variant) -> int:
+    """The numbers one example makes on its way through the network: the
+    input, the patch matrices of the convolutions, each hidden layer's output
+    (twice with BatchNorm) and activation, and the logits."""
+    layers = _hidden_shapes(task)
+    size = math.prod(task.x_train.shape[1:]) + task.num_classes
+    h, w = task.x_train.shape[1:3] if task.kind == "image" else (1, 1)
+    for i, shape in enumerate(layers):
+        if task.kind == "image":
+            stride = 1 + i
+            h, w = -(-h // stride), -(-w // stride)
+            size += h * w * 9 * shape[-2]  # the patches
+        size += h * w * shape[-1] * (3 if variant.batchnorm else 2)
+    return size
+
+
+def check_network(task: Task, variant: Variant) -> None:
+    """Raises ValueError unless ``variant`` builds ``task``'s network.
+
+    Traces one training step's forward pass on one example without computing
+    anything (``jax.eval_shape``), so an initializer or activation that does
+    not fit the layers (``eye`` on a convolution, a gated activation that
+    halves the width, one that needs an argument or a key) is found before
+    any training starts.
+    """
+
+    def forward(key: jax.Array) -> tuple[jax.Array, Stats]:
+        params, stats = init_model(key, task, variant)
+        x = jnp.zeros((1, *task.x_train.shape[1:]), F32)
+        return apply(
+            params,
+            stats,
+            x,
+            variant=variant,
+            task=task,
+            training=True,
+            key=key,
+            dropout=variant.dropout,
+        )
+
+    try:
+        jax.eval_shape(forward, jax.random.key(0))
+    except (TypeError, ValueError) as err:
+        cause = (str(err).strip().splitlines() or [type(err).__name__])[0]
+        raise ValueError(
+            f"init={variant.init!r} with activation={variant.activation!r} cannot "
+            f"build the {task.name} network ({_NETWORKS[task.kind]}): "
+            f"{cause.rstrip('.')}. Only names that need no arguments and fit every "
+            "layer can be compared."
+        ) from None
 
 
 def _conv3x3(x: jax.Array, kernel: jax.Array, stride: int) -> jax.Array:

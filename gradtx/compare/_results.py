@@ -10,7 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from gradtx.compare._variants import FIELDS, Variant
+from gradtx.compare._files import atomic_write
+from gradtx.compare._variants import FIELDS, Variant, labels
 
 __all__ = ["Results"]
 
@@ -48,13 +49,7 @@ class Results:
 
     def labels(self) -> list[str]:
         """A short name per variant: the optimizer and the fields that vary."""
-        varying = [
-            f for f in FIELDS if len({str(v.to_dict()[f]) for v in self.variants}) > 1
-        ]
-        labels = [v.label(varying) for v in self.variants]
-        if len(set(labels)) < len(labels):  # identical variants: number them
-            labels = [f"{label} #{i + 1}" for i, label in enumerate(labels)]
-        return labels
+        return labels(self.variants)
 
     def summary(self) -> list[dict[str, Any]]:
         """One dict per variant: final losses, accuracy mean/std, best epoch, time."""
@@ -121,6 +116,9 @@ class Results:
     def plot(self, path: str | Path, *, dpi: int = 100) -> Path:
         """Saves loss and accuracy curves (seed mean, band: min to max) as a PNG.
 
+        Like :meth:`to_json` and :meth:`to_csv`, it writes a temporary file and
+        renames it: ``path`` is never left half written.
+
         Returns:
           The path written.
         """
@@ -173,9 +171,11 @@ class Results:
             ax.grid(alpha=0.3)
         fig.tight_layout()
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path)
-        plt.close(fig)
+        try:
+            with atomic_write(path, "wb") as f:
+                fig.savefig(f, format="png")
+        finally:
+            plt.close(fig)
         return path
 
     def to_json(self, path: str | Path) -> Path:
@@ -192,15 +192,15 @@ class Results:
             },
         }
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(data, indent=1))
+        text = json.dumps(data, indent=1)
+        with atomic_write(path) as f:
+            f.write(text)
         return path
 
     def to_csv(self, path: str | Path) -> Path:
         """Writes one row per variant, seed and epoch; returns the path."""
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("w", newline="") as f:
+        with atomic_write(path, newline="") as f:
             writer = csv.writer(f)
             writer.writerow(
                 [

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import numbers
+import reprlib
 import sys
 import time
-from collections.abc import Sequence
-from typing import TextIO
+from collections.abc import Callable, Sequence
+from typing import Any, TextIO
 
 import numpy as np
 
-from gradtx import _checks
+from gradtx import _checks, _registry
+from gradtx.compare import _memory
+from gradtx.compare._model import check_network
 from gradtx.compare._results import Results
-from gradtx.compare._tasks import load_task
+from gradtx.compare._tasks import TASKS, load_task
 from gradtx.compare._train import train_group
 from gradtx.compare._variants import Variant
 
-__all__ = ["run"]
+__all__ = ["Comparison", "run"]
+
+_MAX_SEED = 2**32 - 1  # seeds are uint32 keys
 
 
 class _Progress:
@@ -23,6 +29,7 @@ class _Progress:
 
     def __init__(self, stream: TextIO | None, groups: int) -> None:
         self.stream, self.groups = stream, groups
+        self.open = False  # a bar is drawn and not yet ended by a newline
 
     def update(self, group: int, name: str, done: int, total: int, rate: float) -> None:
         if self.stream is None:
@@ -34,9 +41,163 @@ class _Progress:
             f"\r[{group}/{self.groups}] {name:<28.28} [{bar}] {done}/{total} epochs "
             f"{rate:9,.0f} steps/s"
         )
-        if done == total:
+        self.open = done != total
+        if not self.open:
             self.stream.write("\n")
         self.stream.flush()
+
+    def end_line(self) -> None:
+        """Ends a bar cut short, so that what follows starts a new line."""
+        if self.stream is not None and self.open:
+            self.stream.write("\n")
+            self.stream.flush()
+            self.open = False
+
+
+class Comparison:
+    """A checked comparison, trained one group at a time.
+
+    Everything is validated when it is built, before any training: the
+    variants, the task, the seeds and budget, whether each variant's network
+    can be built, and whether the largest group fits in memory. :func:`run`
+    trains every group; the command line trains them one by one so that it can
+    stop in between and keep the finished ones (:meth:`results`).
+
+    Attributes:
+      variants: the variants, in the order given.
+      groups: each group's structure and the indices of its variants; a
+        group trains as one vectorized program.
+      finished: the indices of the variants trained so far, in order.
+    """
+
+    def __init__(
+        self,
+        variants: Sequence[Variant],
+        task: str = "digits",
+        *,
+        seeds: int | Sequence[int] = 3,
+        epochs: int = 10,
+        batch_size: int = 64,
+        progress: bool | TextIO = False,
+    ) -> None:
+        self.variants = _check_variants(variants)
+        self.task = load_task(
+            _registry.lookup("task", task, {name: name for name in TASKS})
+        )
+        n_seeds = _count_seeds(seeds)
+        _checks.check_int("epochs", epochs, low=1, meaning="passes over the data")
+        _checks.check_int("batch_size", batch_size, low=1, meaning="examples per step")
+        self.epochs, self.batch_size = int(epochs), int(batch_size)
+        n_train = len(self.task.x_train)
+        if batch_size > n_train:
+            raise ValueError(
+                f"batch_size {batch_size} is larger than the {n_train} training "
+                f"examples of {self.task.name}."
+            )
+        if self.task.kind != "image":
+            bad = sorted({v.augment for v in self.variants if v.augment != "off"})
+            if bad:
+                raise ValueError(
+                    f"augment={bad[0]!r} needs an image task; {self.task.name} is "
+                    "tabular. Use --augment off (or the digits task)."
+                )
+        if not isinstance(progress, bool) and not hasattr(progress, "write"):
+            raise TypeError(
+                f"progress must be True, False or a text stream, got {progress!r}."
+            )
+        members: dict[Variant, list[int]] = {}
+        for i, v in enumerate(self.variants):
+            members.setdefault(v.structure(), []).append(i)
+        self.groups = list(members.items())
+        for structure, _ in self.groups:
+            check_network(self.task, structure)
+        _memory.check(
+            self.task,
+            [(structure, len(m)) for structure, m in self.groups],
+            variants=len(self.variants),
+            seeds=n_seeds,
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+        )
+        if n_seeds > _MAX_SEED + 1:  # where the memory available is unknown
+            raise ValueError(
+                f"seeds={n_seeds:,} is more than the 2**32 seeds there are (uint32 "
+                "keys); use fewer."
+            )
+        self.seeds = _seed_list(seeds, n_seeds)
+        self.steps = n_train // batch_size
+        if isinstance(progress, bool):
+            stream = sys.stderr if progress else None
+        else:
+            stream = progress
+        self.progress = _Progress(stream, len(self.groups))
+        shape = (len(self.variants), len(self.seeds), self.epochs)
+        self.step_loss = np.zeros((*shape[:2], self.epochs * self.steps), np.float32)
+        self.curves = {k: np.zeros(shape, np.float32) for k in ("train", "loss", "acc")}
+        self.seconds = np.zeros(len(self.variants))
+        self.finished: list[int] = []
+
+    def group_name(self, g: int) -> str:
+        """The progress bar's name of group ``g`` (0-based)."""
+        structure, members = self.groups[g]
+        name = structure.label(["schedule"] if structure.schedule != "constant" else [])
+        return name + (f" x{len(members)}" if len(members) > 1 else "")
+
+    def train(self, g: int, stop: Callable[[], bool] | None = None) -> None:
+        """Trains group ``g`` (0-based) and stores its curves.
+
+        Raises:
+          gradtx.compare._train.Stopped: ``stop`` returned True (checked
+            between epochs); the group's variants stay unfinished.
+        """
+        structure, members = self.groups[g]
+        n_s = len(self.seeds)
+        runs = [(i, s) for i in members for s in range(n_s)]
+        hp = np.array([self.variants[i].numbers() for i, _ in runs])
+        seed_arr = np.array([self.seeds[s] for _, s in runs])
+        name = self.group_name(g)
+        steps, epochs, bar = self.steps, self.epochs, self.progress
+
+        def report(done: int, secs: float) -> None:
+            bar.update(g + 1, name, done, epochs, len(runs) * steps / max(secs, 1e-9))
+
+        start = time.perf_counter()
+        out = train_group(
+            self.task,
+            structure,
+            hp,
+            seed_arr,
+            epochs=epochs,
+            batch_size=self.batch_size,
+            progress=report,
+            stop=stop,
+        )
+        spent = time.perf_counter() - start
+        for r, (i, s) in enumerate(runs):
+            self.step_loss[i, s] = out.step_loss[r]
+            self.curves["train"][i, s] = out.train_loss[r]
+            self.curves["loss"][i, s] = out.test_loss[r]
+            self.curves["acc"][i, s] = out.test_accuracy[r]
+        for i in members:
+            self.seconds[i] = spent / len(members)
+        self.finished = sorted([*self.finished, *members])
+
+    def results(self) -> Results:
+        """The results of the finished variants (all of them after every
+        group trained), in the order given."""
+        keep = self.finished
+        return Results(
+            self.task.name,
+            [self.variants[i] for i in keep],
+            self.seeds,
+            self.epochs,
+            self.steps,
+            self.step_loss[keep],
+            self.curves["train"][keep],
+            self.curves["loss"][keep],
+            self.curves["acc"][keep],
+            self.seconds[keep],
+        )
 
 
 def run(
@@ -55,20 +216,27 @@ def run(
     (``jit(vmap(...))``); each other structure compiles once. Every variant
     sees the same initial weights and batch order for a given seed.
 
+    Everything is checked before the first group trains, including whether
+    the largest group fits in memory (a rough estimate, see the message).
+
     Args:
       variants: the setups to compare (see :class:`Variant` and :func:`grid`).
       task: ``"digits"`` (a CNN), ``"wine"`` or ``"breast_cancer"`` (MLPs).
-      seeds: how many seeds (0, 1, ...) or which ones.
+      seeds: how many seeds (0, 1, ...) or which ones (ints in [0, 2**32)).
       epochs: passes over the training data, >= 1.
-      batch_size: examples per step, >= 1.
+      batch_size: examples per step, >= 1 and at most the training set.
       progress: print a progress bar to stderr (True) or to a given stream.
 
     Returns:
       :class:`Results`.
 
     Raises:
-      ValueError: no variants, no seeds, a bad budget, an unknown task, or a
-        combination the task cannot run (augmentation of tabular data).
+      ValueError: no variants, no seeds, a bad budget, an unknown task, a
+        combination the task cannot run (augmentation of tabular data, an
+        initializer or activation that does not fit the network), or a
+        comparison too large for the memory available.
+      TypeError: something that is not a list of variants, seeds that are not
+        ints, or a progress that is not a stream.
 
     Example:
       >>> from gradtx import compare
@@ -77,78 +245,65 @@ def run(
       >>> res.test_accuracy.shape  # variants, seeds, epochs
       (2, 2, 2)
     """
-    variants = list(variants)
-    if not variants or not all(isinstance(v, Variant) for v in variants):
-        raise ValueError("run needs at least one gradtx.compare.Variant (see grid()).")
-    seed_list = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
-    if not seed_list or not all(isinstance(s, int) and s >= 0 for s in seed_list):
-        raise ValueError(f"seeds must be a count >= 1 or ints >= 0, got {seeds!r}.")
-    _checks.check_int("epochs", epochs, low=1, meaning="passes over the data")
-    _checks.check_int("batch_size", batch_size, low=1, meaning="examples per step")
-    data = load_task(task)
-    if data.kind != "image":
-        bad = sorted({v.augment for v in variants if v.augment != "off"})
-        if bad:
-            raise ValueError(
-                f"augment={bad[0]!r} needs an image task; {task} is tabular. Use "
-                "--augment off (or the digits task)."
-            )
-    steps = len(data.x_train) // batch_size
-    stream = (sys.stderr if progress is True else progress) or None
-    groups: dict[Variant, list[int]] = {}
-    for i, v in enumerate(variants):
-        groups.setdefault(v.structure(), []).append(i)
-    bar = _Progress(stream, len(groups))
-
-    n_v, n_s = len(variants), len(seed_list)
-    shape = (n_v, n_s, epochs)
-    step_loss = np.zeros((n_v, n_s, epochs * max(steps, 1)), np.float32)
-    curves = {k: np.zeros(shape, np.float32) for k in ("train", "test_loss", "acc")}
-    seconds = np.zeros(n_v)
-    for g, (structure, members) in enumerate(groups.items(), start=1):
-        runs = [(i, s) for i in members for s in range(n_s)]
-        hp = np.array([variants[i].numbers() for i, _ in runs])
-        seed_arr = np.array([seed_list[s] for _, s in runs])
-        name = structure.label(["schedule"] if structure.schedule != "constant" else [])
-        if len(members) > 1:
-            name += f" x{len(members)}"
-
-        def report(
-            done: int,
-            secs: float,
-            g: int = g,
-            name: str = name,
-            n_runs: int = len(runs),
-        ) -> None:
-            bar.update(g, name, done, epochs, n_runs * steps / max(secs, 1e-9))
-
-        start = time.perf_counter()
-        out = train_group(
-            data,
-            structure,
-            hp,
-            seed_arr,
-            epochs=epochs,
-            batch_size=batch_size,
-            progress=report,
-        )
-        spent = time.perf_counter() - start
-        for r, (i, s) in enumerate(runs):
-            step_loss[i, s] = out.step_loss[r]
-            curves["train"][i, s] = out.train_loss[r]
-            curves["test_loss"][i, s] = out.test_loss[r]
-            curves["acc"][i, s] = out.test_accuracy[r]
-        for i in members:
-            seconds[i] = spent / len(members)
-    return Results(
-        task,
+    comparison = Comparison(
         variants,
-        seed_list,
-        epochs,
-        steps,
-        step_loss,
-        curves["train"],
-        curves["test_loss"],
-        curves["acc"],
-        seconds,
+        task,
+        seeds=seeds,
+        epochs=epochs,
+        batch_size=batch_size,
+        progress=progress,
     )
+    for g in range(len(comparison.groups)):
+        comparison.train(g)
+    return comparison.results()
+
+
+def _is_int(x: Any) -> bool:
+    return isinstance(x, numbers.Integral) and not isinstance(x, bool | np.bool_)
+
+
+def _seed_list(seeds: Any, n: int) -> list[int]:
+    return list(range(n)) if _is_int(seeds) else [int(s) for s in seeds]
+
+
+def _check_variants(variants: Any) -> list[Variant]:
+    if isinstance(variants, Variant):
+        raise TypeError(
+            "run takes a list of variants, got one Variant; pass [variant]."
+        )
+    if isinstance(variants, str | bytes) or not hasattr(variants, "__iter__"):
+        raise TypeError(
+            "run takes a list of gradtx.compare.Variant (see grid()), got "
+            f"{reprlib.repr(variants)}."
+        )
+    variants = list(variants)
+    if not variants:
+        raise ValueError("run needs at least one gradtx.compare.Variant (see grid()).")
+    for i, v in enumerate(variants):
+        if not isinstance(v, Variant):
+            raise TypeError(
+                f"variants[{i}] is {reprlib.repr(v)}, not a gradtx.compare.Variant "
+                "(build them with grid() or Variant(...))."
+            )
+    return variants
+
+
+def _count_seeds(seeds: Any) -> int:
+    """The number of seeds, checked without building a list of them."""
+    rule = "a count >= 1 or a list of seeds (ints in [0, 2**32))"
+    if _is_int(seeds):
+        if seeds < 1:
+            raise ValueError(f"seeds must be {rule}, got {seeds!r}.")
+        return int(seeds)
+    if isinstance(seeds, np.ndarray) and seeds.ndim == 1:
+        seeds = seeds.tolist()
+    if isinstance(seeds, str | bytes) or not isinstance(seeds, Sequence):
+        raise TypeError(f"seeds must be {rule}, got {reprlib.repr(seeds)}.")
+    if not seeds:
+        raise ValueError(f"seeds must be {rule}, got an empty list.")
+    for s in seeds:
+        if not _is_int(s):
+            raise TypeError(f"seeds must be {rule}, got the seed {reprlib.repr(s)}.")
+        if not 0 <= s <= _MAX_SEED:
+            raise ValueError(f"seeds must be {rule}, got the seed {reprlib.repr(s)}.")
+    return len(seeds)

@@ -32,7 +32,11 @@ from gradtx.compare._model import apply, init_model, loss_and_accuracy
 from gradtx.compare._tasks import Task
 from gradtx.compare._variants import Variant
 
-__all__ = ["Curves", "make_optimizer", "train_group"]
+__all__ = ["Curves", "Stopped", "make_optimizer", "train_group"]
+
+
+class Stopped(Exception):  # noqa: N818  (a request, not an error)
+    """Training stopped on request, between epochs (see :func:`train_group`)."""
 
 
 class Curves(NamedTuple):
@@ -194,6 +198,7 @@ def train_group(
     epochs: int,
     batch_size: int,
     progress: Callable[[int, float], None] | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> Curves:
     """Trains runs of one structure together; returns their curves.
 
@@ -207,9 +212,14 @@ def train_group(
       epochs: passes over the training data.
       batch_size: examples per step (the ragged last batch is dropped).
       progress: called after each epoch with (epochs done, seconds of it).
+      stop: asked before the group starts and after each epoch; True stops
+        the training. These are the only points where nothing runs on the
+        device (an interrupt inside XLA's compiler can crash the process at
+        exit), which is why a Ctrl-C handler asks rather than raises.
 
     Raises:
       ValueError: a batch larger than the training set.
+      Stopped: ``stop`` returned True.
     """
     n = len(task.x_train)
     if n // batch_size < 1:
@@ -223,9 +233,13 @@ def train_group(
     )
     hp = jnp.asarray(hyperparams, jnp.float32)
     sd = jnp.asarray(seeds, jnp.uint32)
+    if stop is not None and stop():
+        raise Stopped
     state = init_all(hp, sd)
     records = []
     for e in range(epochs):
+        if e and stop is not None and stop():
+            raise Stopped
         start = time.perf_counter()
         state, metrics = epoch_all(state, hp, sd, jnp.int32(e), data)
         metrics = jax.device_get(metrics)  # waits for the epoch

@@ -5,10 +5,15 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import json
+import math
+import numbers
+import reprlib
 import tomllib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from gradtx import _registry
 
@@ -19,6 +24,7 @@ __all__ = [
     "SCHEDULES",
     "Variant",
     "grid",
+    "labels",
     "load_config",
 ]
 
@@ -37,6 +43,14 @@ DEFAULT_WEIGHT_DECAY = {"adamw": 1e-2}
 OPTIMIZERS = tuple(DEFAULT_LEARNING_RATES)
 SCHEDULES = ("constant", "cosine", "warmup_cosine", "step")
 AUGMENTS = ("off", "light", "strong")
+# The numeric fields: whether 0 is excluded, and what a valid value is. None
+# means "the default" for all but the dropout rate; NaN and inf are never valid.
+_NUMBERS = (
+    ("learning_rate", True, "a finite number > 0 (or None: the optimizer's own)"),
+    ("weight_decay", False, "a finite number >= 0 (or None: the optimizer's own)"),
+    ("clip", True, "a finite gradient norm > 0, or None for no clipping"),
+    ("dropout", False, "in [0, 1)"),
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,6 +72,17 @@ class Variant:
       dropout: the dropout rate before the classifier (0: none).
       batchnorm: BatchNorm after each hidden layer.
       augment: ``off``, ``light`` or ``strong`` (image tasks only).
+
+    Every field is checked when the variant is built. Names match as in
+    gradtx's registries (``"Adam"`` finds ``adam``) and are stored in their
+    canonical spelling; numbers (Python or NumPy) are stored as floats and
+    must be finite.
+
+    Raises:
+      ValueError: an unknown name (the message suggests the closest), or a
+        number out of range, NaN or infinite.
+      TypeError: a name that is not a string, a number that is not a real
+        number (``True`` included), a ``batchnorm`` that is not a bool.
     """
 
     optimizer: str = "adam"
@@ -74,27 +99,31 @@ class Variant:
     def __post_init__(self) -> None:
         from gradtx import activations, init
 
-        _registry.lookup("optimizer", self.optimizer, dict.fromkeys(OPTIMIZERS))
-        _registry.lookup("schedule", self.schedule, dict.fromkeys(SCHEDULES))
-        _registry.lookup("augmentation", self.augment, dict.fromkeys(AUGMENTS))
-        _registry.lookup("initializer", self.init, dict.fromkeys(init.names()))
-        activations.get(self.activation)
-        lr = self.learning_rate
-        if lr is not None and not (isinstance(lr, int | float) and lr > 0):
-            raise ValueError(f"learning_rate must be a number > 0, got {lr!r}.")
-        wd = self.weight_decay
-        if wd is not None and not (isinstance(wd, int | float) and wd >= 0):
-            raise ValueError(f"weight_decay must be >= 0, got {wd!r}.")
-        if self.clip is not None and not (
-            isinstance(self.clip, int | float) and self.clip > 0
+        # Names are stored in their canonical spelling ("Adam" -> "adam"), so
+        # equal setups group, label and look up their defaults alike.
+        for field, kind, names in (
+            ("optimizer", "optimizer", OPTIMIZERS),
+            ("schedule", "schedule", SCHEDULES),
+            ("augment", "augmentation", AUGMENTS),
+            ("init", "initializer", init.names()),
+            ("activation", "activation", activations.names()),
         ):
-            raise ValueError(f"clip must be > 0 or None, got {self.clip!r}.")
-        if not (isinstance(self.dropout, int | float) and 0 <= self.dropout < 1):
-            raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}.")
-        if not isinstance(self.batchnorm, bool):
-            raise ValueError(
-                f"batchnorm must be True or False, got {self.batchnorm!r}."
+            table = {name: name for name in names}
+            object.__setattr__(
+                self, field, _registry.lookup(kind, getattr(self, field), table)
             )
+        for field, low_open, rule in _NUMBERS:
+            value = getattr(self, field)
+            if value is None and field != "dropout":
+                continue
+            object.__setattr__(self, field, _number(field, value, low_open, rule))
+        if self.dropout >= 1:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}.")
+        if not isinstance(self.batchnorm, bool | np.bool_):
+            raise TypeError(
+                f"batchnorm must be True or False, got {reprlib.repr(self.batchnorm)}."
+            )
+        object.__setattr__(self, "batchnorm", bool(self.batchnorm))
 
     @property
     def lr(self) -> float:
@@ -164,10 +193,41 @@ class Variant:
 
 
 FIELDS = tuple(f.name for f in dataclasses.fields(Variant))
+# A grid larger than this is a typo or a runaway generator, not a comparison:
+# it would take hours to build, let alone to train.
+MAX_VARIANTS = 100_000
+_CONFIG_EXAMPLE = 'variants = [{optimizer = "adam", learning_rate = 1e-3}]'
 
 
-def grid(**axes: Sequence[Any]) -> list[Variant]:
+def labels(variants: Sequence[Variant]) -> list[str]:
+    """A short name per variant: the optimizer and the fields that vary among
+    ``variants``; identical variants are numbered."""
+    varying = [f for f in FIELDS if len({str(v.to_dict()[f]) for v in variants}) > 1]
+    names = [v.label(varying) for v in variants]
+    if len(set(names)) < len(names):
+        names = [f"{name} #{i + 1}" for i, name in enumerate(names)]
+    return names
+
+
+def _number(field: str, value: Any, low_open: bool, rule: str) -> float:
+    """``value`` as a finite float >= 0 (> 0 if ``low_open``), else an error
+    that says ``field`` must be ``rule``."""
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{field} must be {rule}, got {reprlib.repr(value)}.")
+    try:
+        x = float(value)
+    except OverflowError:  # an int beyond float range
+        x = math.inf
+    if not math.isfinite(x) or x < 0 or (low_open and x == 0):
+        raise ValueError(f"{field} must be {rule}, got {reprlib.repr(value)}.")
+    return x
+
+
+def grid(**axes: Sequence[Any] | np.ndarray) -> list[Variant]:
     """The cross product of the given axes; the other fields keep defaults.
+
+    Each axis is a list (or tuple, or 1-D NumPy array) of values for one
+    :class:`Variant` field.
 
     Example:
       >>> from gradtx import compare
@@ -176,18 +236,34 @@ def grid(**axes: Sequence[Any]) -> list[Variant]:
       ['sgd learning_rate=0.1', 'sgd learning_rate=0.01', 'adam learning_rate=0.1', 'adam learning_rate=0.01']
 
     Raises:
-      ValueError: an unknown axis, an empty axis, or an invalid value.
+      ValueError: an unknown axis, an empty axis, an invalid value, or more
+        than 100,000 variants.
+      TypeError: an axis that is not a list, or a value of the wrong type.
     """  # noqa: E501
-    for name, values in axes.items():
+    values = {}
+    for name, given in axes.items():
         _registry.lookup("axis", name, dict.fromkeys(FIELDS))
-        if isinstance(values, str) or not isinstance(values, Sequence):
-            raise ValueError(f"axis {name} must be a list of values, got {values!r}.")
-        if not values:
+        if isinstance(given, np.ndarray) and given.ndim == 1:
+            given = given.tolist()
+        if isinstance(given, str | bytes) or not isinstance(given, Sequence):
+            raise TypeError(
+                f"axis {name} must be a list of values, e.g. {name}=[...], got "
+                f"{reprlib.repr(given)}."
+            )
+        if not given:
             raise ValueError(f"axis {name} is empty; give at least one value.")
-    names = list(axes)
+        values[name] = list(given)
+    size = math.prod(len(v) for v in values.values())
+    if size > MAX_VARIANTS:
+        shape = " x ".join(f"{len(v)} {name}" for name, v in values.items())
+        raise ValueError(
+            f"the grid has {size:,} variants ({shape}), more than the "
+            f"{MAX_VARIANTS:,} one comparison trains; use fewer values per axis."
+        )
+    names = list(values)
     return [
         Variant(**dict(zip(names, combo, strict=True)))
-        for combo in itertools.product(*(axes[n] for n in names))
+        for combo in itertools.product(*(values[n] for n in names))
     ]
 
 
@@ -196,30 +272,61 @@ def load_config(path: str | Path) -> list[Variant]:
 
     The file holds either ``variants = [{...}, ...]`` (a list of variants, each
     naming the fields it changes) or ``grid = {axis = [values], ...}`` (a cross
-    product), or both (concatenated).
+    product), or both (concatenated). A ``.toml`` file is read as TOML, any
+    other as JSON.
 
     Raises:
-      ValueError: an unreadable file, no variants, or an invalid field.
+      ValueError: an unreadable file, an unknown key, no variants, or an
+        invalid field; the message names the file and the entry.
+      TypeError: an entry or a value of the wrong type.
     """
     path = Path(path)
+    where = repr(str(path))
     try:
         text = path.read_text()
         data = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
     except (OSError, ValueError) as err:
-        raise ValueError(f"cannot read the config {str(path)!r}: {err}") from None
+        raise ValueError(f"cannot read the config {where}: {err}") from None
+    try:
+        for key in data if isinstance(data, dict) else ():
+            _registry.lookup("config key", key, dict.fromkeys(("variants", "grid")))
+    except (TypeError, ValueError) as err:
+        raise type(err)(f"the config {where}: {err}") from None
     if not isinstance(data, dict) or not ({"variants", "grid"} & set(data)):
         raise ValueError(
-            f"the config {str(path)!r} needs a 'variants' list or a 'grid' table."
+            f"the config {where} needs a 'variants' list or a 'grid' table, e.g. "
+            f"{_CONFIG_EXAMPLE}."
+        )
+    entries = data.get("variants", [])
+    if not isinstance(entries, list):
+        raise TypeError(
+            f"the config {where}: 'variants' must be a list of tables, e.g. "
+            f"{_CONFIG_EXAMPLE}, got {reprlib.repr(entries)}."
         )
     variants = []
-    for entry in data.get("variants", []):
-        if not isinstance(entry, dict):
-            raise ValueError(f"each variant must be a table of fields, got {entry!r}.")
-        for name in entry:
-            _registry.lookup("variant field", name, dict.fromkeys(FIELDS))
-        variants.append(Variant(**entry))
+    for i, entry in enumerate(entries):
+        try:
+            if not isinstance(entry, dict):
+                raise TypeError(
+                    f"each variant must be a table of fields, e.g. "
+                    f'{{optimizer = "adam"}}, got {reprlib.repr(entry)}.'
+                )
+            for name in entry:
+                _registry.lookup("variant field", name, dict.fromkeys(FIELDS))
+            variants.append(Variant(**entry))
+        except (TypeError, ValueError) as err:
+            raise type(err)(f"the config {where}: variants[{i}]: {err}") from None
     if "grid" in data:
-        variants += grid(**data["grid"])
+        axes = data["grid"]
+        if not isinstance(axes, dict):
+            raise TypeError(
+                f"the config {where}: 'grid' must be a table of axes, e.g. "
+                f'[grid] optimizer = ["sgd", "adam"], got {reprlib.repr(axes)}.'
+            )
+        try:
+            variants += grid(**axes)
+        except (TypeError, ValueError) as err:
+            raise type(err)(f"the config {where}: grid: {err}") from None
     if not variants:
-        raise ValueError(f"the config {str(path)!r} defines no variant.")
+        raise ValueError(f"the config {where} defines no variant.")
     return variants
