@@ -6,10 +6,15 @@ and argument names, so ``import gradtx as optax``-style switching works, and
 the two libraries' transformations mix both ways.
 """
 
+import importlib as _importlib
+from typing import Any as _Any
+
 from gradtx import activations as activations
 from gradtx import augment as augment
 from gradtx import init as init
+from gradtx import optimizers as optimizers
 from gradtx import schedules as schedules
+from gradtx import tree as tree
 from gradtx.combinators import ApplyIfFiniteState as ApplyIfFiniteState
 from gradtx.combinators import FlatState as FlatState
 from gradtx.combinators import Flattened as Flattened
@@ -36,16 +41,25 @@ from gradtx.combinators import selective_transform as selective_transform
 from gradtx.combinators import set_to_zero as set_to_zero
 from gradtx.core import EmptyState as EmptyState
 from gradtx.core import GradientTransformation as GradientTransformation
+from gradtx.core import (
+    GradientTransformationExtraArgs as GradientTransformationExtraArgs,
+)
 from gradtx.core import OptState as OptState
 from gradtx.core import Params as Params
 from gradtx.core import TransformInitFn as TransformInitFn
+from gradtx.core import TransformUpdateExtraArgsFn as TransformUpdateExtraArgsFn
 from gradtx.core import TransformUpdateFn as TransformUpdateFn
 from gradtx.core import Updates as Updates
 from gradtx.core import apply_updates as apply_updates
 from gradtx.core import chain as chain
+from gradtx.core import check_updates as check_updates
 from gradtx.core import identity as identity
+from gradtx.core import init_empty_state as init_empty_state
+from gradtx.core import map_leaves as map_leaves
 from gradtx.core import named_chain as named_chain
 from gradtx.core import stateless as stateless
+from gradtx.core import stateless_with_tree_map as stateless_with_tree_map
+from gradtx.core import with_extra_args_support as with_extra_args_support
 from gradtx.errors import TreeMismatchError as TreeMismatchError
 from gradtx.optimizers import adagrad as adagrad
 from gradtx.optimizers import adam as adam
@@ -111,6 +125,7 @@ __all__ = [
     "FlatState",
     "Flattened",
     "GradientTransformation",
+    "GradientTransformationExtraArgs",
     "InjectHyperparamsState",
     "InjectedHyperparams",
     "MaskedNode",
@@ -132,6 +147,7 @@ __all__ = [
     "Schedule",
     "TraceState",
     "TransformInitFn",
+    "TransformUpdateExtraArgsFn",
     "TransformUpdateFn",
     "TreeMismatchError",
     "Updates",
@@ -148,6 +164,7 @@ __all__ = [
     "apply_updates",
     "augment",
     "chain",
+    "check_updates",
     "clip",
     "clip_by_block_rms",
     "clip_by_global_norm",
@@ -161,16 +178,19 @@ __all__ = [
     "global_norm",
     "identity",
     "init",
+    "init_empty_state",
     "inject_hyperparams",
     "join_schedules",
     "l2_penalty",
     "linear_schedule",
     "make_step",
+    "map_leaves",
     "masked",
     "master_weights",
     "monitor",
     "multi_transform",
     "named_chain",
+    "optimizers",
     "partition",
     "piecewise_constant_schedule",
     "polynomial_schedule",
@@ -191,9 +211,29 @@ __all__ = [
     "skip_not_finite",
     "state_shardings",
     "stateless",
+    "stateless_with_tree_map",
     "trace",
+    "tree",
     "tree_get",
     "tree_set",
     "unitwise_norm",
     "warmup_cosine_decay_schedule",
+    "with_extra_args_support",
 ]
+
+# Subpackages that need an extra, loaded on first use so that ``import gradtx``
+# imports JAX and NumPy only: ``gradtx.nn`` (extra ``nn``: Flax),
+# ``gradtx.checkpoint`` (``checkpoint``: orbax), ``gradtx.compare``
+# (``compare``: scikit-learn, matplotlib, Flax). A missing extra is a one-line
+# ImportError naming it.
+_LAZY = ("checkpoint", "compare", "nn")
+
+
+def __getattr__(name: str) -> _Any:
+    if name in _LAZY:
+        return _importlib.import_module(f"gradtx.{name}")
+    raise AttributeError(f"module 'gradtx' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})

@@ -22,6 +22,7 @@ from typing import Any
 import jax
 from jax.sharding import AxisType, NamedSharding, PartitionSpec, Sharding
 
+from gradtx._internal import validate
 from gradtx.core import GradientTransformation
 
 __all__ = ["shard_state", "state_shardings"]
@@ -41,10 +42,12 @@ def _param_table(params: Any) -> list[tuple[Path, tuple[int, ...], Sharding]]:
     for path, leaf in jax.tree_util.tree_flatten_with_path(params)[0]:
         sharding = getattr(leaf, "sharding", None)
         if not isinstance(sharding, Sharding):
-            raise TypeError(
-                f"state_shardings: params{jax.tree_util.keystr(path)} has no "
-                "sharding; pass arrays (jax.device_put(x, sharding)) or "
-                "jax.ShapeDtypeStruct(shape, dtype, sharding=...)."
+            raise validate.error(
+                TypeError,
+                "state_shardings",
+                f"params{jax.tree_util.keystr(path)} has no sharding; pass arrays "
+                "(jax.device_put(x, sharding)) or jax.ShapeDtypeStruct(shape, "
+                "dtype, sharding=...).",
             )
         table.append((tuple(path), tuple(leaf.shape), sharding))
     return table
@@ -159,9 +162,10 @@ def shard_state(
       Parameter Models*, SC 2020.
     """
     if axis not in mesh.shape:
-        raise ValueError(
-            f"shard_state: axis {axis!r} is not an axis of the mesh (its axes: "
-            f"{list(mesh.shape)})."
+        raise validate.error(
+            ValueError,
+            "shard_state",
+            f"axis={axis!r} is not an axis of the mesh (its axes: {list(mesh.shape)}).",
         )
 
     explicit = any(t == AxisType.Explicit for t in getattr(mesh, "axis_types", ()))

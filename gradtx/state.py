@@ -9,7 +9,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from gradtx.errors import check_tree_matches
+from gradtx._internal import validate
 
 __all__ = ["tree_get", "tree_set"]
 
@@ -178,9 +178,11 @@ def _replacement(path: str, old: Any, new: Any) -> Any:
         _check_value(path, old, new)
         arr = jnp.asarray(new, dtype=jnp.result_type(old))
         if arr.shape != np.shape(old):
-            raise ValueError(
+            raise validate.error(
+                ValueError,
+                "tree_set",
                 f"{path}: the new value has shape {arr.shape}, the old one "
-                f"{np.shape(old)}; keep the shape so the step does not recompile."
+                f"{np.shape(old)}; keep the shape so the step does not recompile.",
             )
         if (
             isinstance(old, jax.Array)
@@ -192,8 +194,8 @@ def _replacement(path: str, old: Any, new: Any) -> Any:
             # sees the same input and does not recompile.
             arr = jax.device_put(arr, old.sharding)
         return arr
-    check_tree_matches(
-        new, old, got_name=f"new {path}", expected_name=path, dtypes="exact"
+    validate.tree_matches(
+        "tree_set", new, old, got_name=f"new {path}", expected_name=path
     )
     flat_new = jax.tree_util.tree_flatten_with_path(new)[0]
     for (keys, n), o in zip(flat_new, jax.tree.leaves(old), strict=True):

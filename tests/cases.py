@@ -1,20 +1,35 @@
 """The catalogue of transformations that every shared test runs over.
 
-Each entry builds a gradtx transformation; ``OPTAX`` maps the same name to the
-optax transformation with identical semantics (gradtx arguments chosen to
-reproduce optax's defaults where gradtx's follow the paper instead).
+Each entry is a gradtx factory, the factory of the optax transformation with
+identical semantics (gradtx arguments chosen to reproduce optax's defaults
+where gradtx's follow the paper instead) or None, and whether gradtx takes
+complex params.
+
+The optimizers' entries are not written here: they are every registered
+optimizer's examples (:class:`gradtx.optimizers.Example`), so a new optimizer
+joins the contract, optax-parity, step and checkpoint tests by being
+registered. Building blocks and combinators are listed by hand.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+import operator
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import optax
 
 import gradtx
+from gradtx import optimizers
 
-LR_SCHEDULE = optax.cosine_decay_schedule(0.05, decay_steps=40, alpha=0.1)
+
+def scheduled(value: float) -> Any:
+    """The decaying schedule the catalogue runs a scheduled argument with."""
+    return optax.cosine_decay_schedule(value, decay_steps=40, alpha=0.1)
+
+
+LR_SCHEDULE = scheduled(0.05)
 
 
 def _bias_mask(params: dict) -> dict:
@@ -27,9 +42,39 @@ def _bias_labels(params: dict) -> dict:
 
 # name -> (gradtx factory, optax factory or None, gradtx supports complex params)
 Factory = Callable[[], Any]
+Case = tuple[Factory, Factory | None, bool]
 
-CASES: dict[str, tuple[Factory, Factory | None, bool]] = {
-    # building blocks
+
+def _build(
+    fn: Callable[..., Any], kwargs: Mapping[str, Any], schedule: tuple[str, ...]
+) -> Any:
+    return fn(**{k: scheduled(v) if k in schedule else v for k, v in kwargs.items()})
+
+
+def optimizer_cases() -> dict[str, Case]:
+    """Every registered optimizer's examples, read from the registry now.
+
+    An example with ``parity`` is compared with the optax counterpart, called
+    with the example's arguments less those that only reproduce optax's form.
+    """
+    cases: dict[str, Case] = {}
+    for entry in optimizers.registry().values():
+        for ex in entry.examples:
+            theirs = None
+            if entry.optax is not None and ex.parity:
+                fn = operator.attrgetter(entry.optax.name.removeprefix("optax."))(optax)
+                kwargs = {
+                    k: v
+                    for k, v in ex.kwargs.items()
+                    if k not in entry.optax.gradtx_kwargs
+                }
+                theirs = functools.partial(_build, fn, kwargs, ex.scheduled)
+            ours = functools.partial(_build, entry.fn, ex.kwargs, ex.scheduled)
+            cases[ex.name] = (ours, theirs, entry.complex_params)
+    return cases
+
+
+BUILDING_BLOCKS: dict[str, Case] = {
     "identity": (gradtx.identity, optax.identity, True),
     "scale": (lambda: gradtx.scale(-0.3), lambda: optax.scale(-0.3), True),
     "scale_by_learning_rate": (
@@ -89,78 +134,6 @@ CASES: dict[str, tuple[Factory, Factory | None, bool]] = {
         lambda: optax.add_decayed_weights(LR_SCHEDULE),
         True,
     ),
-    # optimizers
-    "sgd": (lambda: gradtx.sgd(0.05), lambda: optax.sgd(0.05), True),
-    "sgd_schedule": (
-        lambda: gradtx.sgd(LR_SCHEDULE),
-        lambda: optax.sgd(LR_SCHEDULE),
-        True,
-    ),
-    "momentum": (
-        lambda: gradtx.sgd(LR_SCHEDULE, 0.9, momentum_after_lr=False),
-        lambda: optax.sgd(LR_SCHEDULE, 0.9),
-        True,
-    ),
-    "nesterov": (
-        lambda: gradtx.sgd(0.05, 0.9, nesterov=True, momentum_after_lr=False),
-        lambda: optax.sgd(0.05, 0.9, nesterov=True),
-        True,
-    ),
-    "momentum_paper": (lambda: gradtx.sgd(LR_SCHEDULE, 0.9), None, True),
-    "adagrad": (
-        lambda: gradtx.adagrad(
-            LR_SCHEDULE, initial_accumulator_value=0.1, eps=1e-7, eps_in_sqrt=True
-        ),
-        lambda: optax.adagrad(LR_SCHEDULE),
-        True,
-    ),
-    "adagrad_paper": (lambda: gradtx.adagrad(0.05), None, True),
-    "rmsprop": (lambda: gradtx.rmsprop(0.01), lambda: optax.rmsprop(0.01), True),
-    "rmsprop_centered_momentum": (
-        lambda: gradtx.rmsprop(LR_SCHEDULE, centered=True, momentum=0.9, nesterov=True),
-        lambda: optax.rmsprop(LR_SCHEDULE, centered=True, momentum=0.9, nesterov=True),
-        True,
-    ),
-    "rmsprop_pytorch": (
-        lambda: gradtx.rmsprop(
-            0.01, eps_in_sqrt=False, momentum=0.5, momentum_after_lr=False
-        ),
-        None,
-        True,
-    ),
-    "adam": (lambda: gradtx.adam(0.05), lambda: optax.adam(0.05), True),
-    "adam_schedule_nesterov": (
-        lambda: gradtx.adam(LR_SCHEDULE, nesterov=True),
-        lambda: optax.adam(LR_SCHEDULE, nesterov=True),
-        True,
-    ),
-    "adamw": (
-        lambda: gradtx.adamw(0.05, weight_decay=0.1),
-        lambda: optax.adamw(0.05, weight_decay=0.1),
-        True,
-    ),
-    "adamw_schedule_mask": (
-        lambda: gradtx.adamw(
-            LR_SCHEDULE,
-            weight_decay=LR_SCHEDULE,
-            mask=lambda p: {k: k != "bias" for k in p},
-        ),
-        lambda: optax.adamw(
-            LR_SCHEDULE,
-            weight_decay=LR_SCHEDULE,
-            mask=lambda p: {k: k != "bias" for k in p},
-        ),
-        True,
-    ),
-    "clip_adamw": (
-        lambda: gradtx.chain(
-            gradtx.clip_by_global_norm(1.0), gradtx.adamw(0.05, weight_decay=0.1)
-        ),
-        lambda: optax.chain(
-            optax.clip_by_global_norm(1.0), optax.adamw(0.05, weight_decay=0.1)
-        ),
-        True,
-    ),
     "clip_by_block_rms": (
         lambda: gradtx.clip_by_block_rms(0.3),
         lambda: optax.clip_by_block_rms(0.3),
@@ -171,7 +144,20 @@ CASES: dict[str, tuple[Factory, Factory | None, bool]] = {
         lambda: optax.adaptive_grad_clip(0.05),
         True,
     ),
-    # combinators ("mask" in a name: its mask or labels index the params' keys)
+}
+
+# Combinators, and an optimizer in a chain ("mask" in a name: its mask or
+# labels index the params' keys).
+COMBINATIONS: dict[str, Case] = {
+    "clip_adamw": (
+        lambda: gradtx.chain(
+            gradtx.clip_by_global_norm(1.0), gradtx.adamw(0.05, weight_decay=0.1)
+        ),
+        lambda: optax.chain(
+            optax.clip_by_global_norm(1.0), optax.adamw(0.05, weight_decay=0.1)
+        ),
+        True,
+    ),
     "set_to_zero": (gradtx.set_to_zero, optax.set_to_zero, True),
     "masked_mask": (
         lambda: gradtx.masked(gradtx.adam(0.05), _bias_mask),
@@ -238,12 +224,13 @@ CASES: dict[str, tuple[Factory, Factory | None, bool]] = {
 # accumulator to a real dtype): parity is checked on real params only.
 OPTAX_REAL_ONLY = frozenset({"multi_steps"})
 
-OPTIMIZER_NAMES = frozenset(
-    n
-    for n in CASES
-    if n.split("_")[0]
-    in {"sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw", "clip"}
-    and n not in {"clip", "clip_by_global_norm", "clip_by_block_rms"}
-)
+OPTIMIZERS = optimizer_cases()
+_CLASH = (set(BUILDING_BLOCKS) | set(COMBINATIONS)) & set(OPTIMIZERS)
+if _CLASH:
+    raise ValueError(f"an optimizer's example takes a catalogue name: {_CLASH}")
+CASES: dict[str, Case] = {**BUILDING_BLOCKS, **OPTIMIZERS, **COMBINATIONS}
+
+# The entries that take an optimizer's steps (no extra scaling needed).
+OPTIMIZER_NAMES = frozenset({*OPTIMIZERS, "clip_adamw"})
 NAMES = sorted(CASES)
 PARITY_NAMES = sorted(n for n, (_, o, _) in CASES.items() if o is not None)

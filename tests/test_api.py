@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import inspect
+import operator
 import types
 
 import gradtx
+from gradtx import optimizers
 
 
 def test_all_matches_the_module_namespace() -> None:
@@ -15,7 +17,8 @@ def test_all_matches_the_module_namespace() -> None:
         if not n.startswith("_")
         and not (
             isinstance(v, types.ModuleType)
-            and n not in {"schedules", "augment", "init", "activations"}
+            and n
+            not in {"schedules", "augment", "init", "activations", "optimizers", "tree"}
         )
     }
     assert set(gradtx.__all__) == public
@@ -35,46 +38,73 @@ def test_every_public_callable_has_a_docstring_with_an_example() -> None:
 
 
 def test_optimizers_state_their_update_rule_and_reference() -> None:
-    for name in ["sgd", "adagrad", "rmsprop", "adam", "adamw"]:
-        doc = inspect.getdoc(getattr(gradtx, name)) or ""
+    # Every registered optimizer; tests/optimizers/test_registry.py checks
+    # that the docstrings give the counterparts' arguments.
+    for name, entry in optimizers.registry().items():
+        doc = inspect.getdoc(entry.fn) or ""
         assert ".. math::" in doc, name
-        assert "References:" in doc and "PyTorch" in doc, name
+        assert "References:" in doc, name
+        assert str(entry.year) in doc.split("References:", 1)[1], (
+            f"{name}: its registered year {entry.year} is not in its References"
+        )
+        if entry.pytorch is not None:
+            assert entry.pytorch.name in doc, f"{name}: no {entry.pytorch.name}"
+
+
+def test_every_registered_optimizer_is_exported() -> None:
+    for name, entry in optimizers.registry().items():
+        fix = (
+            f"add `from gradtx.optimizers import {name} as {name}` and {name!r} to "
+            "__all__"
+        )
+        assert getattr(optimizers, name, None) is entry.fn and name in (
+            optimizers.__all__
+        ), f"gradtx.optimizers.{name}: {fix} in gradtx/optimizers/__init__.py"
+        assert getattr(gradtx, name, None) is entry.fn and name in gradtx.__all__, (
+            f"gradtx.{name}: {fix} in gradtx/__init__.py"
+        )
+    # ... and every optimizer exported is registered.
+    for name in optimizers.__all__:
+        obj = getattr(optimizers, name)
+        if inspect.isfunction(obj) and obj.__module__ != optimizers.register.__module__:
+            assert name in optimizers.names(), f"{name} is not registered"
+
+
+# Building blocks whose arguments differ from optax's namesake, and why.
+_OPTAX_ARGUMENTS_DIFFER = {
+    "adaptive_grad_clip": "optax's axis argument is not supported",
+    "global_norm": "a norm of any tree (tree=), not only of updates",
+}
 
 
 def test_optax_argument_names_are_kept() -> None:
     import optax
 
-    for name in [
-        "sgd",
-        "adagrad",
-        "rmsprop",
-        "adam",
-        "adamw",
-        "scale",
-        "scale_by_learning_rate",
-        "scale_by_schedule",
-        "clip",
-        "clip_by_global_norm",
-        "trace",
-        "ema",
-        "scale_by_adam",
-        "scale_by_rms",
-        "scale_by_stddev",
-        "scale_by_rss",
-        "add_decayed_weights",
-        "constant_schedule",
-        "linear_schedule",
-        "cosine_decay_schedule",
-        "exponential_decay",
-        "piecewise_constant_schedule",
-        "warmup_cosine_decay_schedule",
-        "join_schedules",
-    ]:
-        ours = list(inspect.signature(getattr(gradtx, name)).parameters)
-        theirs = list(inspect.signature(getattr(optax, name)).parameters)
+    from gradtx import schedules, transforms
+
+    # Every optimizer against its registered counterpart, and every building
+    # block and schedule against optax's function of the same name.
+    pairs = [
+        (entry.fn, operator.attrgetter(entry.optax.name.removeprefix("optax."))(optax))
+        for entry in optimizers.registry().values()
+        if entry.optax is not None
+    ]
+    for module in (transforms, schedules):
+        for name in module.__all__:
+            ours_fn, theirs_fn = getattr(module, name), getattr(optax, name, None)
+            if (
+                inspect.isfunction(ours_fn)
+                and theirs_fn is not None
+                and name not in _OPTAX_ARGUMENTS_DIFFER
+            ):
+                pairs.append((ours_fn, theirs_fn))
+    assert len(pairs) >= 25  # the optimizers, 13 blocks, 8 schedules at least
+    for ours_fn, theirs_fn in pairs:
+        ours = list(inspect.signature(ours_fn).parameters)
+        theirs = list(inspect.signature(theirs_fn).parameters)
         # optax's arguments come first, in optax's order; gradtx may add more.
         theirs = [t for t in theirs if t not in {"seed"}]
-        assert ours[: len(theirs)] == theirs, name
+        assert ours[: len(theirs)] == theirs, ours_fn.__name__
 
 
 def test_augment_all_lists_every_public_function_with_an_example() -> None:

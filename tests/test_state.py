@@ -111,7 +111,7 @@ def test_set_works_inside_jit_and_vmap() -> None:
 @pytest.mark.parametrize(
     ("values", "message"),
     [
-        ({"b1": 1.5}, r"tree_set\(b1=1.5\): b1 must be in \[0, 1\), got 1.5"),
+        ({"b1": 1.5}, r"tree_set\(b1=1.5\): adam: b1 must be in \[0, 1\), got 1.5"),
         ({"learning_rate": -1}, r"learning_rate must be in \[0, inf\), got -1"),
         ({"learning_rate": np.inf}, r"hyperparams\['learning_rate'\] must be finite"),
         ({"b1": np.nan}, r"hyperparams\['b1'\] must be finite"),

@@ -24,7 +24,7 @@ from typing import Any
 
 import jax
 
-from gradtx._registry import lookup
+from gradtx._internal import validate
 from gradtx.activations._functions import prelu as prelu
 from gradtx.activations._functions import rrelu as rrelu
 from gradtx.activations._functions import snake as snake
@@ -129,9 +129,9 @@ def get(name: str) -> Callable[..., Any]:
       >>> gradtx.activations.get("rleu")
       Traceback (most recent call last):
       ...
-      ValueError: unknown activation 'rleu'. Did you mean 'relu' ...
+      ValueError: activations.get: unknown activation 'rleu'. Did you mean 'relu' ...
     """  # noqa: E501
-    return lookup("activation", name, _ACTIVATIONS)
+    return validate.lookup("activations.get", "activation", name, _ACTIVATIONS)
 
 
 def names() -> tuple[str, ...]:

@@ -19,7 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
-from gradtx import _checks
+from gradtx._internal import validate
 
 __all__ = [
     "prelu",
@@ -38,20 +38,8 @@ def _float_array(x: ArrayLike) -> jax.Array:
     return x
 
 
-def _check_per_channel(name: str, value: ArrayLike, x: ArrayLike) -> None:
-    """Raises ValueError unless ``value`` is a scalar or one value per channel."""
-    shape, x_shape = np.shape(value), np.shape(x)
-    channels = x_shape[-1] if x_shape else None
-    if len(shape) > 1 or (len(shape) == 1 and shape[0] not in (1, channels)):
-        raise ValueError(
-            f"{name} must be a scalar or a 1-D array of one value per channel "
-            f"(the last axis of x, {channels} channels for x of shape {x_shape}); "
-            f"got shape {shape}."
-        )
-
-
 def _per_channel(value: ArrayLike, x: jax.Array) -> jax.Array:
-    """``value`` (checked by :func:`_check_per_channel`) cast to ``x``'s dtype.
+    """``value`` (checked by ``validate.per_channel``) cast to ``x``'s dtype.
 
     A 1-D value of ``x.shape[-1]`` entries is broadcast explicitly against
     ``x`` (one value per channel, the last axis); a scalar or a 1-element
@@ -67,18 +55,6 @@ def _per_channel(value: ArrayLike, x: jax.Array) -> jax.Array:
 def _leaky(x: ArrayLike, slope: ArrayLike) -> jax.Array:
     x = _float_array(x)
     return jnp.where(x >= 0, x, _per_channel(slope, x) * x)
-
-
-def check_rrelu_bounds(lower: Any, upper: Any) -> None:
-    """Raises ValueError unless ``0 <= lower <= upper`` (concrete values only)."""
-    _checks.check_number("lower", lower, low=0.0, high_open=True)
-    _checks.check_number("upper", upper, low=0.0, high_open=True)
-    lo, hi = _checks.concrete_float(lower), _checks.concrete_float(upper)
-    if lo is not None and hi is not None and lo > hi:
-        raise ValueError(
-            f"rrelu draws slopes from [lower, upper], so lower must be <= upper; "
-            f"got lower={lower!r} > upper={upper!r}."
-        )
 
 
 def prelu(x: ArrayLike, negative_slope: ArrayLike) -> jax.Array:
@@ -119,7 +95,7 @@ def prelu(x: ArrayLike, negative_slope: ArrayLike) -> jax.Array:
       Performance on ImageNet Classification*, ICCV 2015,
       https://arxiv.org/abs/1502.01852
     """
-    _check_per_channel("negative_slope", negative_slope, x)
+    validate.per_channel("prelu", "negative_slope", negative_slope, np.shape(x))
     return _leaky(x, negative_slope)
 
 
@@ -170,15 +146,20 @@ def rrelu(
       Xu et al., *Empirical Evaluation of Rectified Activations in
       Convolutional Network*, 2015, https://arxiv.org/abs/1505.00853
     """
-    check_rrelu_bounds(lower, upper)
-    _checks.check_bool("deterministic", deterministic)
+    fn = "rrelu"
+    validate.sample_range(
+        fn, ("lower", "upper"), lower, upper, drawn="each negative slope", low=0.0
+    )
+    validate.boolean(fn, "deterministic", deterministic)
     if deterministic:
         return _leaky(x, (lower + upper) / 2)
     if key is None:
-        raise ValueError(
-            "rrelu draws random slopes in training and needs a PRNG key: pass "
-            "key=jax.random.key(seed), or deterministic=True to use the mean "
-            "slope (lower + upper) / 2 (evaluation)."
+        raise validate.error(
+            ValueError,
+            fn,
+            "key is None, but rrelu draws random slopes in training and needs a "
+            "PRNG key: pass key=jax.random.key(seed), or deterministic=True to "
+            "use the mean slope (lower + upper) / 2 (evaluation).",
         )
     return _rrelu_train(x, key, lower, upper)
 
@@ -216,8 +197,8 @@ def threshold(x: ArrayLike, threshold: Any, value: Any) -> jax.Array:
       >>> threshold(jnp.array([-1.0, 0.5, 1.0, 2.0]), 1.0, -3.0)
       Array([-3., -3., -3.,  2.], dtype=float32)
     """
-    _checks.check_number("threshold", threshold)
-    _checks.check_number("value", value)
+    validate.number("threshold", "threshold", threshold)
+    validate.number("threshold", "value", value)
     return _threshold(x, threshold, value)
 
 
@@ -227,20 +208,6 @@ def _threshold(x: ArrayLike, threshold: Any, value: Any) -> jax.Array:
     t = jnp.asarray(threshold).astype(x.dtype)
     v = jnp.asarray(value).astype(x.dtype)
     return jnp.where(x > t, x, jnp.broadcast_to(v, x.shape))
-
-
-def _check_alpha(alpha: Any) -> None:
-    if isinstance(alpha, jax.core.Tracer):
-        return
-    if np.ndim(alpha) == 0:
-        _checks.check_number("alpha", alpha, low=0.0, low_open=True, high_open=True)
-        return
-    smallest = np.min(np.asarray(alpha))
-    if not smallest > 0:  # also catches NaN
-        raise ValueError(
-            f"alpha must be > 0 everywhere (snake divides by it); got an array "
-            f"whose smallest entry is {smallest!r}."
-        )
 
 
 def snake(x: ArrayLike, alpha: ArrayLike = 1.0) -> jax.Array:
@@ -275,8 +242,19 @@ def snake(x: ArrayLike, alpha: ArrayLike = 1.0) -> jax.Array:
       Ziyin et al., *Neural Networks Fail to Learn Periodic Functions and How
       to Fix It*, NeurIPS 2020, https://arxiv.org/abs/2006.08195
     """
-    _check_alpha(alpha)
-    _check_per_channel("alpha", alpha, x)
+    fn = "snake"
+    if validate.is_concrete(alpha):
+        if np.ndim(alpha) == 0:
+            validate.number(fn, "alpha", alpha, low=0.0, low_open=True, high_open=True)
+        elif not np.min(np.asarray(alpha)) > 0:  # also catches NaN
+            smallest = np.min(np.asarray(alpha))
+            raise validate.error(
+                ValueError,
+                fn,
+                f"alpha must be > 0 everywhere (snake divides by it); got an array "
+                f"whose smallest entry is {smallest!r}.",
+            )
+    validate.per_channel(fn, "alpha", alpha, np.shape(x))
     return _snake(x, alpha)
 
 

@@ -14,25 +14,30 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
+from gradtx._internal import validate
 from gradtx.activations._functions import _float_array
 
 __all__ = ["geglu", "swiglu"]
 
 
-def _check_even(name: str, x: ArrayLike, axis: int) -> None:
+def _check_even(fn: str, x: ArrayLike, axis: int) -> None:
     """Raises ValueError unless ``x``'s size along ``axis`` is even."""
     shape = np.shape(x)
     if not -len(shape) <= axis < len(shape):
-        raise ValueError(
-            f"{name} splits x along axis {axis}, but x has shape {shape} "
-            f"({len(shape)} axes)."
+        raise validate.error(
+            ValueError,
+            fn,
+            f"axis={axis} is out of range: {fn} splits x along axis {axis}, but x "
+            f"has shape {shape} ({len(shape)} axes).",
         )
     size = shape[axis]
     if size % 2:
-        raise ValueError(
-            f"{name} splits x into two halves along axis {axis}, whose size "
-            f"{size} is odd (x has shape {shape}); give that axis an even "
-            "size, e.g. a projection to 2 * hidden features."
+        raise validate.error(
+            ValueError,
+            fn,
+            f"x must split into two halves along axis {axis}, whose size {size} "
+            f"is odd (x has shape {shape}); give that axis an even size, e.g. a "
+            "projection to 2 * hidden features.",
         )
 
 

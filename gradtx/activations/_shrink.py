@@ -12,7 +12,7 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from gradtx import _checks
+from gradtx._internal import validate
 from gradtx.activations._functions import _float_array
 
 __all__ = ["hardshrink", "softshrink", "tanhshrink"]
@@ -43,7 +43,7 @@ def hardshrink(x: ArrayLike, lambd: Any = 0.5) -> jax.Array:
       >>> hardshrink(jnp.array([-1.0, -0.5, 0.2, 0.5, 0.7]))
       Array([-1. ,  0. ,  0. ,  0. ,  0.7], dtype=float32)
     """
-    _checks.check_number("lambd", lambd, low=0.0, high_open=True)
+    validate.number("hardshrink", "lambd", lambd, low=0.0, high_open=True)
     return _hardshrink(x, lambd)
 
 
@@ -80,7 +80,7 @@ def softshrink(x: ArrayLike, lambd: Any = 0.5) -> jax.Array:
       >>> softshrink(jnp.array([-1.0, -0.5, 0.2, 0.5, 0.75]))
       Array([-0.5 ,  0.  ,  0.  ,  0.  ,  0.25], dtype=float32)
     """
-    _checks.check_number("lambd", lambd, low=0.0, high_open=True)
+    validate.number("softshrink", "lambd", lambd, low=0.0, high_open=True)
     return _softshrink(x, lambd)
 
 

@@ -18,16 +18,8 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from gradtx.augment._common import (
-    check_finite,
-    check_image,
-    check_interval,
-    check_key,
-    from_float,
-    nan_unless_finite,
-    to_float,
-    uniform,
-)
+from gradtx._internal import validate
+from gradtx.augment._common import from_float, nan_unless_finite, to_float, uniform
 
 __all__ = [
     "adjust_hue",
@@ -107,8 +99,8 @@ def adjust_saturation(image: jax.Array, factor: ArrayLike) -> jax.Array:
       >>> augment.adjust_saturation(red, 2.0).ravel().tolist()
       [1.0, 0.0, 0.0]
     """
-    check_image("adjust_saturation", image, rgb=True)
-    check_finite("adjust_saturation", "factor", factor, low=0.0)
+    validate.image("adjust_saturation", image, rgb=True)
+    validate.finite("adjust_saturation", "factor", factor, low=0.0)
     hue, saturation, value = _rgb_to_hsv(to_float(image))
     saturation = jnp.clip(saturation * jnp.asarray(factor, saturation.dtype), 0, 1)
     y = from_float(_hsv_to_rgb(hue, saturation, value), image.dtype)
@@ -142,9 +134,11 @@ def random_saturation(
       >>> y.ravel().tolist()[:3]
       [0.5, 0.5, 0.5]
     """
-    check_key("random_saturation", key)
-    check_image("random_saturation", image, rgb=True)
-    check_interval("random_saturation", lower, upper, ("lower", "upper"), low=0.0)
+    validate.key("random_saturation", "key", key)
+    validate.image("random_saturation", image, rgb=True)
+    validate.sample_range(
+        "random_saturation", ("lower", "upper"), lower, upper, low=0.0
+    )
     return adjust_saturation(image, uniform(key, image, lower, upper))
 
 
@@ -178,8 +172,8 @@ def adjust_hue(image: jax.Array, delta: ArrayLike) -> jax.Array:
       >>> augment.adjust_hue(red, 1 / 3).ravel().round(6).tolist()  # red -> green
       [0.0, 1.0, 0.0]
     """
-    check_image("adjust_hue", image, rgb=True)
-    check_finite("adjust_hue", "delta", delta, low=-0.5, high=0.5)
+    validate.image("adjust_hue", image, rgb=True)
+    validate.finite("adjust_hue", "delta", delta, low=-0.5, high=0.5)
     hue, saturation, value = _rgb_to_hsv(to_float(image))
     hue = hue + jnp.asarray(delta, hue.dtype)
     y = from_float(_hsv_to_rgb(hue, saturation, value), image.dtype)
@@ -209,7 +203,7 @@ def random_hue(key: jax.Array, image: jax.Array, max_delta: ArrayLike) -> jax.Ar
       >>> augment.random_hue(jax.random.key(0), x, 0.1).dtype
       dtype('float32')
     """
-    check_key("random_hue", key)
-    check_image("random_hue", image, rgb=True)
-    check_finite("random_hue", "max_delta", max_delta, low=0.0, high=0.5)
+    validate.key("random_hue", "key", key)
+    validate.image("random_hue", image, rgb=True)
+    validate.finite("random_hue", "max_delta", max_delta, low=0.0, high=0.5)
     return adjust_hue(image, uniform(key, image, -jnp.asarray(max_delta), max_delta))

@@ -11,6 +11,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
+from gradtx._internal import validate
 from gradtx.augment import _common
 from gradtx.augment._resample import AFFINE_STAGES, Affine, resample
 
@@ -44,14 +45,19 @@ def _call(aug: Augmentation, key: jax.Array, image: jax.Array) -> jax.Array:
 
 
 def _check_stages(fn: str, augs: Sequence[Any]) -> None:
+    """The stages of a pipeline: at least one, each a function."""
     if not augs:
-        raise ValueError(f"{fn} needs at least one augmentation.")
+        raise validate.error(
+            ValueError, fn, "no augmentation given; pass at least one."
+        )
     for i, aug in enumerate(augs):
         if not callable(aug):
-            raise TypeError(
-                f"{fn}: argument {i} is {aug!r}, not a function; pass augmentations "
+            raise validate.error(
+                TypeError,
+                fn,
+                f"argument {i} is {aug!r}, not a function; pass augmentations "
                 "such as gradtx.augment.random_flip_left_right or "
-                "functools.partial(gradtx.augment.random_crop, size=32, padding=4)."
+                "functools.partial(gradtx.augment.random_crop, size=32, padding=4).",
             )
 
 
@@ -117,7 +123,7 @@ def chain(*augs: Augmentation, fuse: bool = True) -> Augmentation:
             groups.append([aug])
 
     def apply(key: jax.Array, image: jax.Array) -> jax.Array:
-        _common.check_key("chain", key)
+        validate.key("chain", "key", key)
         keys = iter(jax.random.split(key, len(augs)))
         for group in groups:
             if len(group) == 1:
@@ -162,10 +168,10 @@ def random_apply(aug: Augmentation, p: Any = 0.5) -> Augmentation:
       Array([1., 0.], dtype=float32)
     """
     _check_stages("random_apply", [aug])
-    _common.check_probability("random_apply", "p", p)
+    validate.finite("random_apply", "p", p, low=0.0, high=1.0)
 
     def apply(key: jax.Array, image: jax.Array) -> jax.Array:
-        _common.check_key("random_apply", key)
+        validate.key("random_apply", "key", key)
         k_coin, k_aug = jax.random.split(key)
         out = jax.lax.cond(
             jax.random.bernoulli(k_coin, p),
@@ -212,14 +218,16 @@ def random_choice(
             or not all(math.isfinite(v) and v >= 0 for v in probs)
             or abs(sum(probs) - 1) > 1e-6
         ):
-            raise ValueError(
-                f"random_choice: p must hold {len(augs)} non-negative probabilities "
-                f"summing to 1, got {p!r}."
+            raise validate.error(
+                ValueError,
+                "random_choice",
+                f"p must hold {len(augs)} non-negative probabilities summing to 1, "
+                f"got {p!r}.",
             )
     logits = None if p is None else jnp.log(jnp.asarray(p, jnp.float32))
 
     def apply(key: jax.Array, image: jax.Array) -> jax.Array:
-        _common.check_key("random_choice", key)
+        validate.key("random_choice", "key", key)
         k_pick, k_aug = jax.random.split(key)
         if logits is None:
             index = jax.random.randint(k_pick, (), 0, len(augs))
@@ -257,11 +265,13 @@ def batch(aug: Augmentation) -> Callable[..., jax.Array]:
     _check_stages("batch", [aug])
 
     def apply(key: jax.Array, images: jax.Array) -> jax.Array:
-        _common.check_key("batch", key)
+        validate.key("batch", "key", key)
         if jnp.ndim(images) != 4:
-            raise ValueError(
-                f"batch: images must be a batch (N, height, width, channels), got "
-                f"shape {jnp.shape(images)}."
+            raise validate.error(
+                ValueError,
+                "batch",
+                "images must be a batch (N, height, width, channels), got shape "
+                f"{jnp.shape(images)}.",
             )
         keys = jax.random.split(key, images.shape[0])
         return jax.vmap(functools.partial(_call, aug))(keys, images)

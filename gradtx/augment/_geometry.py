@@ -14,6 +14,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
+from gradtx._internal import validate
 from gradtx.augment import _common
 
 __all__ = [
@@ -45,7 +46,7 @@ def flip_left_right(image: jax.Array) -> jax.Array:
       >>> augment.flip_left_right(jnp.arange(3.0).reshape(1, 3, 1))[0, :, 0]
       Array([2., 1., 0.], dtype=float32)
     """
-    _common.check_image("flip_left_right", image)
+    validate.image("flip_left_right", image)
     return image[:, ::-1, :]
 
 
@@ -64,16 +65,16 @@ def flip_up_down(image: jax.Array) -> jax.Array:
       >>> augment.flip_up_down(jnp.arange(3.0).reshape(3, 1, 1))[:, 0, 0]
       Array([2., 1., 0.], dtype=float32)
     """
-    _common.check_image("flip_up_down", image)
+    validate.image("flip_up_down", image)
     return image[::-1, :, :]
 
 
 def _random_flip(
     fn: str, key: jax.Array, image: jax.Array, p: Any, axis: int
 ) -> jax.Array:
-    _common.check_key(fn, key)
-    _common.check_image(fn, image)
-    _common.check_probability(fn, "p", p)
+    validate.key(fn, "key", key)
+    validate.image(fn, image)
+    validate.finite(fn, "p", p, low=0.0, high=1.0)
     flip = jax.random.bernoulli(key, p)
     out = jnp.where(flip, jnp.flip(image, axis=axis), image)
     return _common.nan_unless_finite(out, p)  # a traced NaN p never flips
@@ -150,7 +151,7 @@ def rot90(image: jax.Array, k: int = 1) -> jax.Array:
       Array([[2., 4.],
              [1., 3.]], dtype=float32)
     """
-    _common.check_image("rot90", image)
+    validate.image("rot90", image)
     if not isinstance(k, int) or isinstance(k, bool):
         raise TypeError(f"rot90: k must be a Python int, got {k!r}.")
     return jnp.rot90(image, k, axes=(0, 1))
@@ -180,8 +181,8 @@ def center_crop(image: jax.Array, height: int, width: int) -> jax.Array:
       Array([[ 5.,  6.],
              [ 9., 10.]], dtype=float32)
     """
-    _common.check_image("center_crop", image)
-    h, w = _common.check_size("center_crop", "(height, width)", (height, width))
+    validate.image("center_crop", image)
+    h, w = validate.image_size("center_crop", "(height, width)", (height, width))
     big_h, big_w = image.shape[0], image.shape[1]
     if h > big_h or w > big_w:
         raise ValueError(
@@ -208,7 +209,7 @@ def _pad(
         )
     if mode != "constant":
         return jnp.pad(image, widths, mode=_PAD_MODES[mode])
-    _common.check_probability(fn, "cval", cval)  # a value on the [0, 1] scale
+    validate.finite(fn, "cval", cval, low=0.0, high=1.0)  # a value on the [0, 1] scale
     fill = jnp.asarray(cval, jnp.float32)
     if _common.is_integer_image(image):
         fill = jnp.round(fill * 255.0)
@@ -251,8 +252,8 @@ def pad_to_size(
              [1., 0.],
              [0., 0.]], dtype=float32)
     """
-    _common.check_image("pad_to_size", image)
-    h, w = _common.check_size("pad_to_size", "(height, width)", (height, width))
+    validate.image("pad_to_size", image)
+    h, w = validate.image_size("pad_to_size", "(height, width)", (height, width))
     dh, dw = h - image.shape[0], w - image.shape[1]
     if dh < 0 or dw < 0:
         raise ValueError(
@@ -305,9 +306,9 @@ def random_crop(
       >>> augment.random_crop(jax.random.key(0), x, 4, padding=2).shape
       (4, 4, 3)
     """
-    _common.check_key("random_crop", key)
-    _common.check_image("random_crop", image)
-    h, w = _common.check_size("random_crop", "size", size)
+    validate.key("random_crop", "key", key)
+    validate.image("random_crop", image)
+    h, w = validate.image_size("random_crop", "size", size)
     pad = (padding, padding) if isinstance(padding, int) else tuple(padding)
     if len(pad) != 2 or not all(
         isinstance(p, int) and not isinstance(p, bool) and p >= 0 for p in pad

@@ -16,7 +16,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from gradtx import _checks
+from gradtx._internal import validate
 from gradtx.augment._common import invalid_where
 
 __all__ = ["mix_labels", "one_hot", "prepare_labels"]
@@ -53,8 +53,8 @@ def prepare_labels(fn: str, labels: Any, batch: int, num_classes: Any) -> jax.Ar
             raise ValueError(
                 _INT_LABELS_NEED_CLASSES.format(fn=fn, dtype=dtype, shape=shape)
             )
-        _checks.check_int(
-            "num_classes", num_classes, low=1, meaning=f"{fn}: the number of classes"
+        validate.integer(
+            fn, "num_classes", num_classes, low=1, meaning="the number of classes"
         )
         if len(shape) != 1:
             raise ValueError(

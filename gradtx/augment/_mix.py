@@ -24,12 +24,9 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from gradtx._numerics import compute_dtype
+from gradtx._internal import validate
+from gradtx._internal.numerics import compute_dtype
 from gradtx.augment._common import (
-    check_finite,
-    check_image,
-    check_key,
-    check_size,
     from_float,
     is_integer_image,
     nan_unless_finite,
@@ -124,17 +121,19 @@ def cutout(
       DeVries & Taylor, *Improved Regularization of Convolutional Neural
       Networks with Cutout*, 2017, https://arxiv.org/abs/1708.04552
     """
-    check_key("cutout", key)
-    check_image("cutout", image)
-    box_h, box_w = check_size("cutout", "size", size)
+    validate.key("cutout", "key", key)
+    validate.image("cutout", image)
+    box_h, box_w = validate.image_size("cutout", "size", size)
     height, width = int(image.shape[0]), int(image.shape[1])
     if box_h > height or box_w > width:
-        raise ValueError(
-            f"cutout: size {size!r} gives a ({box_h}, {box_w}) patch, larger than "
-            f"the ({height}, {width}) image; expected at most the image's "
-            "(height, width)."
+        raise validate.error(
+            ValueError,
+            "cutout",
+            f"size {size!r} gives a ({box_h}, {box_w}) patch, larger than the "
+            f"({height}, {width}) image; expected at most the image's (height, "
+            "width).",
         )
-    check_finite("cutout", "cval", cval, low=0.0, high=1.0)
+    validate.finite("cutout", "cval", cval, low=0.0, high=1.0)
     if is_integer_image(image):
         fill = from_float(jnp.asarray(cval, jnp.float32), image.dtype)
     else:
@@ -142,30 +141,6 @@ def cutout(
     centre_y, centre_x = _random_centre(key, height, width)
     mask = _box_mask(height, width, centre_y, centre_x, box_h, box_w)
     return nan_unless_finite(jnp.where(mask[:, :, None], fill, image), cval)
-
-
-def _check_batch(fn: str, images: Any) -> tuple[int, int, int]:
-    """Raises unless ``images`` is a batch ``(N, H, W, C)``; returns N, H, W."""
-    if not hasattr(images, "shape") or not hasattr(images, "dtype"):
-        raise TypeError(
-            f"{fn}: images must be an array of shape (batch, height, width, "
-            f"channels), got {type(images).__name__}."
-        )
-    if jnp.ndim(images) != 4:
-        raise ValueError(
-            f"{fn}: images must be a batch of shape (batch, height, width, "
-            f"channels), got shape {tuple(images.shape)}. {fn} mixes each image "
-            "with another image of the batch; add a batch axis with "
-            "images[None] only if you really mean to mix an image with itself."
-        )
-    dtype = jnp.dtype(images.dtype)
-    if not (jnp.issubdtype(dtype, jnp.floating) or dtype == jnp.uint8):
-        raise TypeError(
-            f"{fn}: images have dtype {dtype}; expected float images in [0, 1] or "
-            "uint8 images in 0..255."
-        )
-    n, h, w, _ = (int(s) for s in images.shape)
-    return n, h, w
 
 
 def _draw(
@@ -240,9 +215,9 @@ def mixup(
       Zhang et al., *mixup: Beyond Empirical Risk Minimization*, ICLR 2018,
       https://arxiv.org/abs/1710.09412
     """
-    check_key("mixup", key)
-    batch, _, _ = _check_batch("mixup", images)
-    check_finite("mixup", "alpha", alpha, low=0.0, low_open=True)
+    validate.key("mixup", "key", key)
+    batch, _, _ = validate.images("mixup", images)
+    validate.finite("mixup", "alpha", alpha, low=0.0, low_open=True)
     soft = prepare_labels("mixup", labels, batch, num_classes)
     lam, perm, _ = _draw(key, alpha, batch)
     x = to_float(images)
@@ -315,9 +290,9 @@ def cutmix(
       Yun et al., *CutMix: Regularization Strategy to Train Strong Classifiers
       with Localizable Features*, ICCV 2019, https://arxiv.org/abs/1905.04899
     """
-    check_key("cutmix", key)
-    batch, height, width = _check_batch("cutmix", images)
-    check_finite("cutmix", "alpha", alpha, low=0.0, low_open=True)
+    validate.key("cutmix", "key", key)
+    batch, height, width = validate.images("cutmix", images)
+    validate.finite("cutmix", "alpha", alpha, low=0.0, low_open=True)
     soft = prepare_labels("cutmix", labels, batch, num_classes)
     lam, perm, key_box = _draw(key, alpha, batch)
     side = jnp.sqrt(1.0 - lam)

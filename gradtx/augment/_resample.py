@@ -28,6 +28,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
+from gradtx._internal import validate
 from gradtx.augment import _common
 
 __all__ = ["AFFINE_STAGES", "random_affine", "random_rotation", "resample", "rotate"]
@@ -37,13 +38,16 @@ Affine = tuple[jax.Array, jax.Array]
 
 
 def _check_resampling(fn: str, order: Any, mode: Any, cval: Any) -> None:
+    """The resampling arguments of rotate, random_rotation and random_affine."""
     if order not in (0, 1) or isinstance(order, bool):
-        raise ValueError(
-            f"{fn}: order must be 0 (nearest) or 1 (bilinear), got {order!r}."
+        raise validate.error(
+            ValueError, fn, f"order must be 0 (nearest) or 1 (bilinear), got {order!r}."
         )
     if mode not in _MODES:
-        raise ValueError(f"{fn}: mode must be one of {list(_MODES)}, got {mode!r}.")
-    _common.check_probability(fn, "cval", cval)
+        raise validate.error(
+            ValueError, fn, f"mode must be one of {list(_MODES)}, got {mode!r}."
+        )
+    validate.finite(fn, "cval", cval, low=0.0, high=1.0)
 
 
 def _fold(index: jax.Array, size: int, mode: str) -> jax.Array:
@@ -217,8 +221,8 @@ def rotate(
       Array([[1., 0.],
              [0., 0.]], dtype=float32)
     """
-    _common.check_image("rotate", image)
-    _common.check_finite("rotate", "angle", angle)
+    validate.image("rotate", image)
+    validate.finite("rotate", "angle", angle)
     _check_resampling("rotate", order, mode, cval)
     affine = _rotate_affine(None, image.shape, angle)
     return resample(image, affine, order=order, mode=mode, cval=cval)
@@ -259,9 +263,9 @@ def random_rotation(
       >>> float(y[2, 2, 0])  # the centre stays
       1.0
     """
-    _common.check_key("random_rotation", key)
-    _common.check_image("random_rotation", image)
-    _common.check_finite("random_rotation", "max_angle", max_angle, low=0.0)
+    validate.key("random_rotation", "key", key)
+    validate.image("random_rotation", image)
+    validate.finite("random_rotation", "max_angle", max_angle, low=0.0)
     _check_resampling("random_rotation", order, mode, cval)
     affine = _random_rotation_affine(key, image.shape, max_angle)
     return resample(image, affine, order=order, mode=mode, cval=cval)
@@ -320,21 +324,21 @@ def random_affine(
       ...                       scale=(0.9, 1.1), max_translate=0.1).shape
       (8, 8, 3)
     """
-    _common.check_key("random_affine", key)
-    _common.check_image("random_affine", image)
+    validate.key("random_affine", "key", key)
+    validate.image("random_affine", image)
     fn = "random_affine"
-    _common.check_finite(fn, "max_angle", max_angle, low=0.0)
-    _common.check_finite(fn, "max_shear", max_shear, low=0.0, high=1.5)
+    validate.finite(fn, "max_angle", max_angle, low=0.0)
+    validate.finite(fn, "max_shear", max_shear, low=0.0, high=1.5)
     lo_s, hi_s = _pair(fn, "scale", scale, "(low, high)")
     if isinstance(scale, tuple | list):
         names = ("scale[0]", "scale[1]")
-        _common.check_interval(fn, lo_s, hi_s, names, low=0.0, low_open=True)
+        validate.sample_range(fn, names, lo_s, hi_s, low=0.0, low_open=True)
     else:
-        _common.check_finite(fn, "scale", scale, low=0.0, low_open=True)
+        validate.finite(fn, "scale", scale, low=0.0, low_open=True)
     shifts = _pair(fn, "max_translate", max_translate, "(rows, cols)")
     for i, bound in enumerate(shifts):
         name = f"max_translate[{i}]" if isinstance(max_translate, tuple | list) else ""
-        _common.check_finite(fn, name or "max_translate", bound, low=0.0)
+        validate.finite(fn, name or "max_translate", bound, low=0.0)
     _check_resampling(fn, order, mode, cval)
     affine = _random_affine_affine(
         key, image.shape, max_angle, scale, max_shear, max_translate

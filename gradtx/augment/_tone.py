@@ -21,17 +21,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
-from gradtx.augment._common import (
-    check_finite,
-    check_image,
-    check_interval,
-    check_key,
-    from_float,
-    nan_unless_finite,
-    non_finite_message,
-    to_float,
-    uniform,
-)
+from gradtx._internal import validate
+from gradtx.augment._common import from_float, nan_unless_finite, to_float, uniform
 
 __all__ = [
     "adjust_brightness",
@@ -71,8 +62,8 @@ def adjust_brightness(image: jax.Array, delta: ArrayLike) -> jax.Array:
       >>> augment.adjust_brightness(jnp.full((1, 2, 1), 0.5), 0.25).ravel().tolist()
       [0.75, 0.75]
     """
-    check_image("adjust_brightness", image)
-    check_finite("adjust_brightness", "delta", delta)
+    validate.image("adjust_brightness", image)
+    validate.finite("adjust_brightness", "delta", delta)
     x = to_float(image)
     y = from_float(x + jnp.asarray(delta, x.dtype), image.dtype)
     return nan_unless_finite(y, delta)
@@ -106,9 +97,9 @@ def random_brightness(
       >>> bool(jnp.all(jnp.abs(y - 0.5) <= 0.2))
       True
     """
-    check_key("random_brightness", key)
-    check_image("random_brightness", image)
-    check_finite("random_brightness", "max_delta", max_delta, low=0.0)
+    validate.key("random_brightness", "key", key)
+    validate.image("random_brightness", image)
+    validate.finite("random_brightness", "max_delta", max_delta, low=0.0)
     return adjust_brightness(
         image, uniform(key, image, -jnp.asarray(max_delta), max_delta)
     )
@@ -142,8 +133,8 @@ def adjust_contrast(image: jax.Array, factor: ArrayLike) -> jax.Array:
       >>> augment.adjust_contrast(x, 0.5).ravel().tolist()  # the mean 0.5 stays put
       [0.375, 0.625]
     """
-    check_image("adjust_contrast", image)
-    check_finite("adjust_contrast", "factor", factor, low=0.0)
+    validate.image("adjust_contrast", image)
+    validate.finite("adjust_contrast", "factor", factor, low=0.0)
     x = to_float(image)
     mean = jnp.mean(x, axis=(0, 1), keepdims=True)
     y = from_float((x - mean) * jnp.asarray(factor, x.dtype) + mean, image.dtype)
@@ -176,9 +167,9 @@ def random_contrast(
       >>> augment.random_contrast(jax.random.key(0), x, 0.5, 1.5).shape
       (2, 2, 3)
     """
-    check_key("random_contrast", key)
-    check_image("random_contrast", image)
-    check_interval("random_contrast", lower, upper, ("lower", "upper"), low=0.0)
+    validate.key("random_contrast", "key", key)
+    validate.image("random_contrast", image)
+    validate.sample_range("random_contrast", ("lower", "upper"), lower, upper, low=0.0)
     return adjust_contrast(image, uniform(key, image, lower, upper))
 
 
@@ -212,9 +203,9 @@ def adjust_gamma(
       >>> augment.adjust_gamma(jnp.full((1, 1, 1), 0.25), 0.5).ravel().tolist()
       [0.5]
     """
-    check_image("adjust_gamma", image)
-    check_finite("adjust_gamma", "gamma", gamma, low=0.0, low_open=True)
-    check_finite("adjust_gamma", "gain", gain, low=0.0)
+    validate.image("adjust_gamma", image)
+    validate.finite("adjust_gamma", "gamma", gamma, low=0.0, low_open=True)
+    validate.finite("adjust_gamma", "gain", gain, low=0.0)
     x = jnp.clip(to_float(image), 0.0, 1.0)
     y = jnp.asarray(gain, x.dtype) * x ** jnp.asarray(gamma, x.dtype)
     return nan_unless_finite(from_float(y, image.dtype), gamma, gain)
@@ -254,10 +245,12 @@ def random_gamma(
       >>> 0.5**1.25 <= y.item() <= 0.5**0.8
       True
     """
-    check_key("random_gamma", key)
-    check_image("random_gamma", image)
+    validate.key("random_gamma", "key", key)
+    validate.image("random_gamma", image)
     names = ("min_gamma", "max_gamma")
-    check_interval("random_gamma", min_gamma, max_gamma, names, low=0.0, low_open=True)
+    validate.sample_range(
+        "random_gamma", names, min_gamma, max_gamma, low=0.0, low_open=True
+    )
     return adjust_gamma(image, uniform(key, image, min_gamma, max_gamma), gain)
 
 
@@ -291,9 +284,9 @@ def gaussian_noise(key: jax.Array, image: jax.Array, std: ArrayLike) -> jax.Arra
       >>> round(float(jnp.std(y)), 2)
       0.01
     """
-    check_key("gaussian_noise", key)
-    check_image("gaussian_noise", image)
-    check_finite("gaussian_noise", "std", std, low=0.0)
+    validate.key("gaussian_noise", "key", key)
+    validate.image("gaussian_noise", image)
+    validate.finite("gaussian_noise", "std", std, low=0.0)
     x = to_float(image)
     noise = jax.random.normal(key, x.shape, x.dtype)
     y = from_float(x + jnp.asarray(std, x.dtype) * noise, image.dtype)
@@ -338,21 +331,20 @@ def normalize(
       >>> augment.normalize(x, mean=(0.5, 0.25), std=(0.5, 0.25)).ravel().tolist()
       [0.0, 1.0]
     """
-    check_image("normalize", image, floats=True)
+    validate.image("normalize", image, floats=True)
     x = to_float(image)
     m = _per_channel("mean", mean, x)
     s = _per_channel("std", std, x)
-    for name, arr, raw in (("mean", m, mean), ("std", s, std)):
+    expected = f"finite in the image's dtype {x.dtype}, one value or one per channel"
+    for name, raw in (("mean", mean), ("std", std)):
         # Checked in the image's dtype: a std of 1e39 is inf in float32.
-        if not isinstance(arr, jax.core.Tracer) and not np.isfinite(arr).all():
-            expected = (
-                f"finite in the image's dtype {x.dtype}, one value or one per channel"
-            )
-            raise ValueError(non_finite_message("normalize", name, raw, expected))
+        validate.finite("normalize", name, raw, expected=expected, dtype=x.dtype)
     if not isinstance(s, jax.core.Tracer):
         values = np.asarray(s)
         if not np.all(values > 0):
-            raise ValueError(f"normalize: std must be > 0, got {std!r}.")
+            raise validate.error(
+                ValueError, "normalize", f"std must be > 0, got {std!r}."
+            )
     # An infinite std would give a zero image; a traced one gives NaN instead.
     return nan_unless_finite(from_float((x - m) / s, image.dtype, clip=False), m, s)
 
@@ -363,16 +355,19 @@ def _per_channel(name: str, value: Any, x: jax.Array) -> jax.Array:
     try:
         arr = jnp.asarray(value, x.dtype)
     except (TypeError, ValueError) as e:
-        raise TypeError(
-            f"normalize: {name} must be a number or {channels} numbers (one per "
-            f"channel), got {value!r}."
+        raise validate.error(
+            TypeError,
+            "normalize",
+            f"{name} must be a number or {channels} numbers (one per channel), got "
+            f"{value!r}.",
         ) from e
     if arr.ndim == 0:
         return arr
     if arr.shape != (channels,):
-        raise ValueError(
-            f"normalize: {name} must be a scalar or have one value per channel "
-            f"(shape ({channels},)), got shape {arr.shape} for an image of shape "
-            f"{x.shape}."
+        raise validate.error(
+            ValueError,
+            "normalize",
+            f"{name} must be a scalar or have one value per channel (shape "
+            f"({channels},)), got shape {arr.shape} for an image of shape {x.shape}.",
         )
     return arr[None, None, :]

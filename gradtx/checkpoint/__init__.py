@@ -55,6 +55,10 @@ protocol but are not tested yet (issue 21); process 0 reads every file once
 to hash it, and every process checks every file on restore.
 """
 
+from gradtx._internal.extras import require
+
+require("gradtx.checkpoint", "checkpoint", "orbax.checkpoint")
+
 from gradtx.checkpoint._record import CheckpointCorruptError as CheckpointCorruptError
 from gradtx.checkpoint._restore import latest_step as latest_step
 from gradtx.checkpoint._restore import restore as restore

@@ -33,7 +33,7 @@ def _read_record(path: pathlib.Path, directory: _storage.PathLike) -> bytes:
     hint = (
         f" It holds the steps up to {step}: pass step=gradtx.checkpoint."
         "latest_step(directory)."
-        if step is not None and path == _storage.step_dir(directory, None)
+        if step is not None and path == _storage.step_dir(directory, None, "restore")
         else ""
     )
     raise FileNotFoundError(
@@ -178,7 +178,7 @@ def restore(
       int32[] here, the target has no leaf at this path (its leaf in that place
       is tree[1][1].trace['b']). ...
     """
-    path = _storage.step_dir(directory, step)
+    path = _storage.step_dir(directory, step, "restore")
     for attempt in range(_ATTEMPTS):
         raw = _read_record(path, directory)
         try:
@@ -206,7 +206,7 @@ def latest_step(directory: _storage.PathLike) -> int | None:
       >>> print(checkpoint.latest_step(tempfile.mkdtemp()))
       None
     """
-    path = _storage.step_dir(directory, None)
+    path = _storage.step_dir(directory, None, "latest_step")
     if not path.is_dir():
         return None
     steps = [

@@ -96,7 +96,7 @@ def save(
       >>> path.name, checkpoint.latest_step(directory)
       ('100', 100)
     """
-    path = _storage.step_dir(directory, step)
+    path = _storage.step_dir(directory, step, "save")
     leaves = layout(tree)
     check_storable(tree, leaves)
     if not overwrite and (path / RECORD).exists():

@@ -31,6 +31,8 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from gradtx._internal import validate
+
 try:
     import fcntl
 except ImportError:  # Windows: no locks
@@ -44,12 +46,15 @@ _DATA = re.compile(r"arrays-[0-9a-f]{32}")
 _NO_LOCKS = {errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS, errno.EINVAL, errno.EBADF}
 
 
-def step_dir(directory: PathLike, step: int | None) -> pathlib.Path:
+def step_dir(directory: PathLike, step: int | None, fn: str) -> pathlib.Path:
+    """The directory of ``step`` (``directory`` itself for None); ``fn`` the caller."""
     path = pathlib.Path(directory).expanduser().absolute()
     if step is None:
         return path
     if isinstance(step, bool) or not isinstance(step, int | np.integer) or step < 0:
-        raise ValueError(f"step must be an int >= 0 or None, got {step!r}.")
+        raise validate.error(
+            ValueError, fn, f"step must be an int >= 0 or None, got {step!r}."
+        )
     return path / str(int(step))
 
 

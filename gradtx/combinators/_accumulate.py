@@ -8,9 +8,8 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from gradtx import _checks
-from gradtx._checks import check_int
-from gradtx._numerics import (
+from gradtx._internal import validate
+from gradtx._internal.numerics import (
     COUNT_DTYPE,
     compute_dtype,
     leafwise,
@@ -23,13 +22,10 @@ from gradtx.core import (
     GradientTransformation,
     Params,
     Updates,
-    _as_transform,
-    _call_update,
-    _takes_extra_args,
+    as_transformation,
+    with_extra_args_support,
 )
-from gradtx.errors import check_params
 from gradtx.transforms._clipping import global_norm
-from gradtx.transforms._common import check_update_inputs
 
 __all__ = [
     "MultiSteps",
@@ -112,15 +108,6 @@ def _poison(u: jax.Array, bad: jax.Array) -> jax.Array:
     return jnp.where(bad, jnp.asarray(jnp.nan, u.dtype), u)
 
 
-def _check_k(k: Any) -> None:
-    check_int(
-        "every_k_schedule",
-        k,
-        low=1,
-        meaning="mini-steps per optimizer step, or a function of the step count",
-    )
-
-
 class MultiSteps:
     r"""Accumulates gradients over ``k`` mini-steps; the optimizer steps once per k.
 
@@ -183,14 +170,21 @@ class MultiSteps:
         should_skip_update_fn: SkipFn | None = None,
         accumulator_dtype: Any = None,
     ) -> None:
-        self._inner = _as_transform(opt, "MultiSteps' opt")
+        self._fn = fn = validate.who("MultiSteps")
+        self._inner = with_extra_args_support(as_transformation(opt, "MultiSteps' opt"))
         self._skip_fn = should_skip_update_fn
-        self._extra = _takes_extra_args(self._inner.update)
         self._k: Callable[[jax.Array], Any] | None = None
         if callable(every_k_schedule):
             self._k = every_k_schedule
         else:
-            _check_k(every_k_schedule)
+            validate.integer(
+                fn,
+                "every_k_schedule",
+                every_k_schedule,
+                low=1,
+                meaning="mini-steps per optimizer step, or a function of the step "
+                "count",
+            )
             self._k_const = every_k_schedule
         self._mean = bool(use_grad_mean)
         self._acc_dtype = accumulator_dtype
@@ -205,14 +199,18 @@ class MultiSteps:
         """
         if self._k is None:
             return jnp.asarray(self._k_const, COUNT_DTYPE), None
-        k = _checks.scheduled_value("every_k_schedule", self._k, gradient_step, low=1.0)
-        if _checks.is_concrete(k) and float(k) != int(k):
-            raise ValueError(
+        k = validate.scheduled_value(
+            self._fn, "every_k_schedule", self._k, gradient_step, low=1.0
+        )
+        if validate.is_concrete(k) and float(k) != int(k):
+            raise validate.error(
+                ValueError,
+                self._fn,
                 f"every_k_schedule returned {float(k)!r} at step "
                 f"{int(gradient_step)}; expected a whole number >= 1 of "
-                "mini-steps per optimizer step."
+                "mini-steps per optimizer step.",
             )
-        bad = None if _checks.is_concrete(k) else (k < 1) | (jnp.round(k) != k)
+        bad = None if validate.is_concrete(k) else (k < 1) | (jnp.round(k) != k)
         return k.astype(COUNT_DTYPE), bad
 
     @property
@@ -227,7 +225,7 @@ class MultiSteps:
 
     def init(self, params: Params) -> MultiStepsState:
         """The initial state: ``inner``'s, a zero accumulator and zero counters."""
-        check_params(params)
+        validate.params(self._fn, params)
         skip_state: Any = ()
         if self._skip_fn is not None:
             zeros = jax.tree.map(jnp.zeros_like, params)
@@ -250,17 +248,24 @@ class MultiSteps:
         **extra_args: Any,
     ) -> tuple[Updates, MultiStepsState]:
         """Accumulates ``updates``; every k-th call, steps ``inner`` on the mean."""
-        check_update_inputs(
-            updates, params, state.acc_grads, name="MultiSteps acc_grads", dtypes="kind"
+        validate.updates(
+            self._fn,
+            updates,
+            params,
+            state.acc_grads,
+            name="MultiSteps acc_grads",
+            dtypes="kind",
         )
         if self._skip_fn is None:
             return self._accumulate(updates, state, params, extra_args)
         skip, skip_state = self._skip_fn(updates, state.gradient_step, params)
         skip = jnp.asarray(skip)
         if (skip.dtype, skip.shape) != (jnp.bool_, ()):
-            raise ValueError(
+            raise validate.error(
+                ValueError,
+                self._fn,
                 "should_skip_update_fn must return a bool scalar first, got "
-                f"{skip.dtype}{list(skip.shape)}."
+                f"{skip.dtype}{list(skip.shape)}.",
             )
 
         def go() -> tuple[Updates, MultiStepsState]:
@@ -295,13 +300,8 @@ class MultiSteps:
         def step(_: None) -> tuple[Updates, Any, Any]:
             acc = leafwise(add, updates, state.acc_grads, scalars=(count,))
             grads = jax.tree.map(lambda a, g: a.astype(g.dtype), acc, updates)
-            out, inner_state = _call_update(
-                self._inner,
-                self._extra,
-                grads,
-                state.inner_opt_state,
-                params,
-                extra_args,
+            out, inner_state = self._inner.update(
+                grads, state.inner_opt_state, params, **extra_args
             )
             return out, inner_state, jax.tree.map(jnp.zeros_like, acc)
 
@@ -350,7 +350,8 @@ def accumulate(
       >>> int(state.mini_step), state.acc_grads["w"].dtype
       (0, dtype('float32'))
     """
-    _check_k(k)
-    return MultiSteps(
-        inner, k, accumulator_dtype=accumulator_dtype
-    ).gradient_transformation()
+    with validate.named("accumulate") as fn:
+        validate.integer(fn, "k", k, low=1, meaning="mini-batches per optimizer step")
+        return MultiSteps(
+            inner, k, accumulator_dtype=accumulator_dtype
+        ).gradient_transformation()

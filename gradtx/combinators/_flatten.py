@@ -8,17 +8,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from gradtx._checks import check_int
+from gradtx._internal import validate
 from gradtx.core import (
     GradientTransformation,
     Params,
     Updates,
-    _as_transform,
-    _call_update,
-    _takes_extra_args,
-    check_against_params,
+    as_transformation,
+    with_extra_args_support,
 )
-from gradtx.errors import check_params
 
 __all__ = ["FlatState", "Flattened", "flatten"]
 
@@ -99,16 +96,18 @@ def _unpack(flat: Flattened, layout: _Layout) -> Any:
     return jax.tree.unflatten(layout.treedef, out)
 
 
-def _check_dtypes(updates: Updates, layout: _Layout) -> None:
+def _check_dtypes(fn: str, updates: Updates, layout: _Layout) -> None:
     """Packed updates must have their params' dtypes: one vector per dtype."""
     with_path = jax.tree_util.tree_flatten_with_path(updates)[0]
     for (path, u), (group, *_) in zip(with_path, layout.slots, strict=True):
         if group >= 0 and jnp.result_type(u) != layout.dtypes[group]:
-            raise ValueError(
+            raise validate.error(
+                ValueError,
+                fn,
                 f"updates{jax.tree_util.keystr(path)} is {jnp.result_type(u)} but "
                 f"its param is {layout.dtypes[group]}; flatten packs leaves into "
                 "one vector per dtype, so updates need their params' dtypes. Cast "
-                "the updates first."
+                "the updates first.",
             )
 
 
@@ -169,18 +168,19 @@ def flatten(
       >>> updates["b2"]
       Array([0.5, 0.5, 0.5], dtype=float32)
     """
-    inner = _as_transform(inner, "flatten's inner")
+    fn = validate.who("flatten")
+    inner = with_extra_args_support(as_transformation(inner, "flatten's inner"))
     if max_leaf_size is not None:
-        check_int(
+        validate.integer(
+            fn,
             "max_leaf_size",
             max_leaf_size,
             low=0,
             meaning="larger leaves are not packed; None packs every leaf",
         )
-    extra = _takes_extra_args(inner.update)
 
     def init(params: Params) -> FlatState:
-        check_params(params)
+        validate.params(fn, params)
         return FlatState(inner.init(_pack(params, _layout(params, max_leaf_size))))
 
     def update(
@@ -189,17 +189,12 @@ def flatten(
         params: Params | None = None,
         **extra_args: Any,
     ) -> tuple[Updates, FlatState]:
-        check_against_params(updates, params)
+        validate.updates(fn, updates, params)
         layout = _layout(updates if params is None else params, max_leaf_size)
-        _check_dtypes(updates, layout)
+        _check_dtypes(fn, updates, layout)
         flat_params = None if params is None else _pack(params, layout)
-        flat, inner_state = _call_update(
-            inner,
-            extra,
-            _pack(updates, layout),
-            state.inner_state,
-            flat_params,
-            extra_args,
+        flat, inner_state = inner.update(
+            _pack(updates, layout), state.inner_state, flat_params, **extra_args
         )
         return _unpack(flat, layout), FlatState(inner_state)
 

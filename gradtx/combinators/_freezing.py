@@ -7,6 +7,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
+from gradtx._internal import validate
 from gradtx.combinators._masking import (
     Mask,
     MaskedState,
@@ -19,9 +20,8 @@ from gradtx.core import (
     GradientTransformation,
     Params,
     Updates,
-    _as_transform,
-    _init_empty,
-    check_against_params,
+    as_transformation,
+    init_empty_state,
 )
 
 __all__ = ["freeze", "selective_transform", "set_to_zero"]
@@ -42,25 +42,26 @@ def set_to_zero() -> GradientTransformation:
       >>> tx.update(jnp.array([1.0, -2.0]), tx.init(jnp.zeros(2)))[0]
       Array([0., 0.], dtype=float32)
     """
+    fn = validate.who("set_to_zero")
 
     def update(
         updates: Updates, state: EmptyState, params: Params | None = None, **_: Any
     ) -> tuple[Updates, EmptyState]:
-        check_against_params(updates, params)
+        validate.updates(fn, updates, params)
         return jax.tree.map(jnp.zeros_like, updates), state
 
-    return GradientTransformation(_init_empty, update)
+    return GradientTransformation(init_empty_state, update)
 
 
-def _negate(mask: Mask) -> Mask:
+def _negate(fn: str, mask: Mask) -> Mask:
     """The mask that is True where ``mask`` is False (tree or function)."""
 
     def flip(tree: Any) -> Any:
         return jax.tree.map(lambda m: not m, tree)
 
     if _is_mask_fn(mask):
-        return lambda params: flip(_resolve(mask, params))
-    return flip(_resolve(mask, None))
+        return lambda params: flip(_resolve(fn, mask, params))
+    return flip(_resolve(fn, mask, None))
 
 
 def freeze(mask: Mask) -> GradientTransformation:
@@ -90,7 +91,8 @@ def freeze(mask: Mask) -> GradientTransformation:
       >>> updates["a"], updates["b"]
       (Array([0., 0.], dtype=float32), Array([1., 1.], dtype=float32))
     """
-    return masked(set_to_zero(), mask)
+    with validate.named("freeze"):
+        return masked(set_to_zero(), mask)
 
 
 def selective_transform(
@@ -129,9 +131,10 @@ def selective_transform(
       >>> updates["backbone"]
       Array([0., 0., 0.], dtype=float32)
     """
-    optimizer = _as_transform(optimizer, "selective_transform's optimizer")
-    inner = masked(optimizer, _negate(freeze_mask))
-    zero = freeze(freeze_mask)
+    optimizer = as_transformation(optimizer, "selective_transform's optimizer")
+    with validate.named("selective_transform") as fn:
+        inner = masked(optimizer, _negate(fn, freeze_mask))
+        zero = freeze(freeze_mask)
 
     def update(
         updates: Updates, state: Any, params: Params | None = None, **extra: Any

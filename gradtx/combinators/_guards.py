@@ -8,15 +8,19 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from gradtx._checks import check_int, check_number
-from gradtx._numerics import COUNT_DTYPE, reduce_leaves, safe_increment, zero_count
+from gradtx._internal import validate
+from gradtx._internal.numerics import (
+    COUNT_DTYPE,
+    reduce_leaves,
+    safe_increment,
+    zero_count,
+)
 from gradtx.core import (
     GradientTransformation,
     Params,
     Updates,
-    _as_transform,
-    _call_update,
-    _takes_extra_args,
+    as_transformation,
+    with_extra_args_support,
 )
 from gradtx.transforms._clipping import global_norm
 
@@ -95,14 +99,14 @@ def apply_if_finite(
       >>> updates, int(state.notfinite_count), bool(state.last_finite)
       (Array([0., 0.], dtype=float32), 1, False)
     """
-    inner = _as_transform(inner, "apply_if_finite's inner")
-    check_int(
+    inner = with_extra_args_support(as_transformation(inner, "apply_if_finite's inner"))
+    validate.integer(
+        "apply_if_finite",
         "max_consecutive_errors",
         max_consecutive_errors,
         low=0,
         meaning="the number of non-finite steps in a row to skip",
     )
-    extra = _takes_extra_args(inner.update)
 
     def init(params: Params) -> ApplyIfFiniteState:
         return ApplyIfFiniteState(
@@ -125,7 +129,7 @@ def apply_if_finite(
         accept = finite | (notfinite_count > max_consecutive_errors)
 
         new, inner_state = _guarded_update(
-            accept, inner, extra, updates, state.inner_state, params, extra_args
+            accept, inner, updates, state.inner_state, params, extra_args
         )
         total = jnp.where(
             finite, state.total_notfinite, safe_increment(state.total_notfinite)
@@ -175,9 +179,10 @@ def apply_if_norm_below(
       >>> updates, float(state.last_norm), int(state.total_skipped)
       (Array([0., 0.], dtype=float32), 50.0, 1)
     """
-    inner = _as_transform(inner, "apply_if_norm_below's inner")
-    check_number("max_norm", max_norm, low=0.0, low_open=True)
-    extra = _takes_extra_args(inner.update)
+    inner = with_extra_args_support(
+        as_transformation(inner, "apply_if_norm_below's inner")
+    )
+    validate.number("apply_if_norm_below", "max_norm", max_norm, low=0.0, low_open=True)
 
     def init(params: Params) -> NormGuardState:
         return NormGuardState(
@@ -193,7 +198,7 @@ def apply_if_norm_below(
         norm = global_norm(updates).astype(jnp.float32)
         accept = norm < max_norm  # False for a NaN norm too
         new, inner_state = _guarded_update(
-            accept, inner, extra, updates, state.inner_state, params, extra_args
+            accept, inner, updates, state.inner_state, params, extra_args
         )
         skipped = jnp.where(
             accept, state.total_skipped, safe_increment(state.total_skipped)
@@ -220,7 +225,6 @@ def _run_or_zeros(
 def _guarded_update(
     accept: jax.Array,
     inner: GradientTransformation,
-    extra: bool,
     updates: Updates,
     inner_state: Any,
     params: Params | None,
@@ -229,6 +233,6 @@ def _guarded_update(
     """``inner``'s update where ``accept``, else zeros and the old state."""
     return _run_or_zeros(
         accept,
-        lambda: _call_update(inner, extra, updates, inner_state, params, extra_args),
+        lambda: inner.update(updates, inner_state, params, **extra_args),
         inner_state,
     )

@@ -10,15 +10,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from gradtx import _checks
-from gradtx._numerics import safe_increment, zero_count
+from gradtx._internal import validate
+from gradtx._internal.numerics import safe_increment, zero_count
 from gradtx.core import (
     GradientTransformation,
     Params,
     Updates,
-    _as_transform,
-    _call_update,
-    _takes_extra_args,
+    as_transformation,
 )
 
 __all__ = ["InjectHyperparamsState", "InjectedHyperparams", "inject_hyperparams"]
@@ -107,7 +105,8 @@ class InjectedHyperparams(dict[str, Any]):
             return out
         for name in changes:
             if name in rules.scheduled:
-                raise ValueError(_SCHEDULED.format(name=name, fn=rules.fn))
+                text = _SCHEDULED.format(name=name, fn=rules.fn)
+                raise validate.error(ValueError, "tree_set", text)
         values = {k: _as_number(given.get(k, v)) for k, v in out.items()}
         try:
             rules.build(values)
@@ -147,23 +146,6 @@ jax.tree_util.register_pytree_with_keys(
     _unflatten,
     lambda h: ([h[k] for k in sorted(h)], (tuple(sorted(h)), h.rules)),
 )
-
-
-def _check_hyperparam_dtype(dtype: Any) -> Any:
-    """``dtype`` (None: float32) if it is a floating dtype; else a TypeError."""
-    if dtype is None:
-        return jnp.dtype(jnp.float32)
-    try:
-        dt = jnp.dtype(dtype)
-    except (TypeError, ValueError):
-        dt = None
-    if dt is None or not jnp.issubdtype(dt, jnp.floating):
-        raise TypeError(
-            f"inject_hyperparams: hyperparam_dtype must be a floating dtype such "
-            f"as jnp.float32 (the default), got {dtype!r}: an integer or bool "
-            "dtype would truncate a learning rate of 1e-3 to 0."
-        )
-    return dt
 
 
 def _is_numeric(value: Any) -> bool:
@@ -232,7 +214,12 @@ def inject_hyperparams(
       >>> tx.update(jnp.ones(2), state)[0]
       Array([-0.5, -0.5], dtype=float32)
     """
-    dtype = _check_hyperparam_dtype(hyperparam_dtype)
+    dtype = validate.dtype(
+        "inject_hyperparams",
+        "hyperparam_dtype",
+        jnp.float32 if hyperparam_dtype is None else hyperparam_dtype,
+        why="(an integer or bool dtype would truncate a learning rate of 1e-3 to 0)",
+    )
     static = {static_args} if isinstance(static_args, str) else set(static_args)
     static.add("mask")  # a mask function is never a schedule
     try:
@@ -251,9 +238,11 @@ def inject_hyperparams(
             given = dict(bound.arguments)
         else:
             if args:
-                raise TypeError(
-                    "inject_hyperparams needs keyword arguments for a factory "
-                    "whose signature cannot be read."
+                raise validate.error(
+                    TypeError,
+                    "inject_hyperparams",
+                    "the factory's signature cannot be read, so its arguments "
+                    "must be given by keyword.",
                 )
             given = dict(kwargs)
         numeric = {k: v for k, v in given.items() if k not in static and _is_numeric(v)}
@@ -268,9 +257,10 @@ def inject_hyperparams(
         }
         fixed = {k: v for k, v in given.items() if k not in numeric | schedules}
         fn = getattr(inner_factory, "__name__", "")
+        where = f"inject_hyperparams({fn})"
 
         def inner(hparams: dict[str, Any]) -> GradientTransformation:
-            return _as_transform(inner_factory(**fixed, **hparams), f"{fn}(...)")
+            return as_transformation(inner_factory(**fixed, **hparams), f"{fn}(...)")
 
         rules = _Rules(fn, tuple(sorted(numeric)), tuple(sorted(schedules)), inner)
 
@@ -280,7 +270,7 @@ def inject_hyperparams(
             )
             out.update(
                 {
-                    k: jnp.asarray(_checks.scheduled_value(k, f, count), dtype)
+                    k: jnp.asarray(validate.scheduled_value(where, k, f, count), dtype)
                     for k, f in schedules.items()
                 }
             )
@@ -289,7 +279,8 @@ def inject_hyperparams(
 
         # Checked now, as the factory would check them, not at the first init.
         first = {
-            k: _checks.scheduled_value(k, f, zero_count()) for k, f in schedules.items()
+            k: validate.scheduled_value(where, k, f, zero_count())
+            for k, f in schedules.items()
         }
         inner({**numeric, **{k: _as_number(v) for k, v in first.items()}})
 
@@ -311,13 +302,8 @@ def inject_hyperparams(
         ) -> tuple[Updates, InjectHyperparamsState]:
             hparams = values(state.count, state.hyperparams)
             tx = inner(hparams)
-            updates, inner_state = _call_update(
-                tx,
-                _takes_extra_args(tx.update),
-                updates,
-                state.inner_state,
-                params,
-                extra_args,
+            updates, inner_state = tx.update(
+                updates, state.inner_state, params, **extra_args
             )
             return updates, InjectHyperparamsState(
                 count=safe_increment(state.count),

@@ -8,16 +8,15 @@ from typing import Any, NamedTuple
 import jax
 import numpy as np
 
+from gradtx._internal import validate
 from gradtx.core import (
     GradientTransformation,
     OptState,
     Params,
     Updates,
-    _as_transform,
-    _call_update,
-    _takes_extra_args,
+    as_transformation,
+    with_extra_args_support,
 )
-from gradtx.errors import check_tree_matches
 
 __all__ = ["MaskedNode", "MaskedState", "masked"]
 
@@ -45,19 +44,22 @@ def _is_mask_fn(mask: Any) -> bool:
     return callable(mask) and jax.tree_util.treedef_is_leaf(jax.tree.structure(mask))
 
 
-def _resolve(mask: Mask, params: Params) -> Any:
+def _resolve(fn: str, mask: Mask, params: Params) -> Any:
+    """The mask tree (``mask`` called on ``params`` if it is a function), checked."""
     tree = mask(params) if _is_mask_fn(mask) else mask
     for path, leaf in jax.tree_util.tree_flatten_with_path(tree)[0]:
         if not isinstance(leaf, bool | np.bool_):
-            raise TypeError(
+            raise validate.error(
+                TypeError,
+                fn,
                 f"mask{jax.tree_util.keystr(path)} is {leaf!r}; mask leaves must be "
                 "Python bools (True: transform this leaf), known when the step is "
-                "traced, not arrays."
+                "traced, not arrays.",
             )
     return tree
 
 
-def _select(mask_tree: Any, tree: Any, keep: bool, what: str) -> Any:
+def _select(fn: str, mask_tree: Any, tree: Any, keep: bool, what: str) -> Any:
     """``tree`` with every subtree whose mask is not ``keep`` made a MaskedNode."""
 
     def pick(m: bool, sub: Any) -> Any:
@@ -68,10 +70,12 @@ def _select(mask_tree: Any, tree: Any, keep: bool, what: str) -> Any:
     try:
         return jax.tree.map(pick, mask_tree, tree)
     except ValueError as e:
-        raise ValueError(
-            f"the mask must be a pytree of bools with the structure of the {what} "
-            f"(or a prefix of it).\n  mask: {jax.tree.structure(mask_tree)}\n"
-            f"  {what}: {jax.tree.structure(tree)}"
+        raise validate.error(
+            ValueError,
+            fn,
+            f"mask must be a pytree of bools with the structure of the {what} (or "
+            f"a prefix of it).\n  mask: {jax.tree.structure(mask_tree)}\n"
+            f"  {what}: {jax.tree.structure(tree)}",
         ) from e
 
 
@@ -107,15 +111,17 @@ def masked(inner: GradientTransformation, mask: Mask) -> GradientTransformation:
       >>> updates["w"], updates["b"]
       (Array([0., 0.], dtype=float32), Array([1., 1.], dtype=float32))
     """
-    inner = _as_transform(inner, "masked's inner transformation")
-    extra = _takes_extra_args(inner.update)
+    fn = validate.who("masked")
+    inner = with_extra_args_support(
+        as_transformation(inner, "masked's inner transformation")
+    )
     if not _is_mask_fn(mask):
-        _resolve(mask, None)
+        _resolve(fn, mask, None)
 
     def init(params: Params) -> MaskedState:
-        tree = _resolve(mask, params)
+        tree = _resolve(fn, mask, params)
         return MaskedState(
-            inner_state=inner.init(_select(tree, params, True, "params"))
+            inner_state=inner.init(_select(fn, tree, params, True, "params"))
         )
 
     def update(
@@ -125,20 +131,23 @@ def masked(inner: GradientTransformation, mask: Mask) -> GradientTransformation:
         **extra_args: Any,
     ) -> tuple[Updates, OptState]:
         # The masked-off leaves never reach ``inner``: check them here (their
-        # shapes; integer leaves may be masked out, so not check_params).
+        # shapes; integer leaves may be masked out, so not validate.params).
         if params is not None:
-            check_tree_matches(
+            validate.tree_matches(
+                fn,
                 updates,
                 params,
                 got_name="updates",
                 expected_name="params",
                 dtypes="kind",
             )
-        tree = _resolve(mask, params if params is not None else updates)
-        sub_updates = _select(tree, updates, True, "updates")
-        sub_params = None if params is None else _select(tree, params, True, "params")
-        new_sub, inner_state = _call_update(
-            inner, extra, sub_updates, state.inner_state, sub_params, extra_args
+        tree = _resolve(fn, mask, params if params is not None else updates)
+        sub_updates = _select(fn, tree, updates, True, "updates")
+        sub_params = (
+            None if params is None else _select(fn, tree, params, True, "params")
+        )
+        new_sub, inner_state = inner.update(
+            sub_updates, state.inner_state, sub_params, **extra_args
         )
         merged = jax.tree.map(
             lambda m, new, old: new if m else old, tree, new_sub, updates

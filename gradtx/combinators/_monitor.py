@@ -7,15 +7,14 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
+from gradtx._internal import validate
 from gradtx.core import (
     GradientTransformation,
     Params,
     Updates,
-    _as_transform,
-    _call_update,
-    _takes_extra_args,
-    check_against_params,
+    as_transformation,
     identity,
+    with_extra_args_support,
 )
 from gradtx.transforms._clipping import global_norm
 
@@ -72,8 +71,12 @@ def monitor(inner: GradientTransformation | None = None) -> GradientTransformati
       >>> [float(x) for x in state[:4]]
       [10.0, 1.0, 5.0, 0.2]
     """
-    inner = identity() if inner is None else _as_transform(inner, "monitor's inner")
-    extra = _takes_extra_args(inner.update)
+    fn = validate.who("monitor")
+    inner = (
+        identity()
+        if inner is None
+        else with_extra_args_support(as_transformation(inner, "monitor's inner"))
+    )
 
     def init(params: Params) -> MonitorState:
         zero = jnp.zeros([], jnp.float32)
@@ -86,14 +89,16 @@ def monitor(inner: GradientTransformation | None = None) -> GradientTransformati
         **extra_args: Any,
     ) -> tuple[Updates, MonitorState]:
         if params is None:
-            raise ValueError(
-                "monitor records the params' norm; pass params to update: "
-                "tx.update(grads, state, params)."
+            raise validate.error(
+                ValueError,
+                fn,
+                "params is None, but monitor records the params' norm; pass "
+                "params to update: tx.update(grads, state, params).",
             )
-        check_against_params(updates, params)
+        validate.updates(fn, updates, params)
         norm_in = global_norm(updates).astype(jnp.float32)
-        out, inner_state = _call_update(
-            inner, extra, updates, state.inner_state, params, extra_args
+        out, inner_state = inner.update(
+            updates, state.inner_state, params, **extra_args
         )
         # Without an inner transformation the updates pass as they are.
         norm_out = norm_in if out is updates else global_norm(out).astype(jnp.float32)

@@ -7,12 +7,13 @@ from typing import Any, NamedTuple
 
 import jax
 
+from gradtx._internal import validate
 from gradtx.combinators._masking import MaskedState, _is_mask_fn, masked
 from gradtx.core import (
     GradientTransformation,
     Params,
     Updates,
-    _as_transform,
+    as_transformation,
 )
 
 __all__ = ["PartitionState", "multi_transform", "partition"]
@@ -26,23 +27,28 @@ class PartitionState(NamedTuple):
     inner_states: dict[Hashable, MaskedState]
 
 
-def _labels(param_labels: Labels, tree: Any, known: Mapping[Hashable, Any]) -> Any:
+def _labels(
+    fn: str, param_labels: Labels, tree: Any, known: Mapping[Hashable, Any]
+) -> Any:
     # As with masks: a plain function is called, a callable pytree is a tree.
     labels = param_labels(tree) if _is_mask_fn(param_labels) else param_labels
     found = []
     for path, label in jax.tree_util.tree_flatten_with_path(labels)[0]:
         if label not in known:
-            raise ValueError(
+            raise validate.error(
+                ValueError,
+                fn,
                 f"param_labels{jax.tree_util.keystr(path)} is {label!r}, which has "
                 f"no transformation; the transforms are for {sorted(map(repr, known))}."
-                " Add a transformation for it (gradtx.set_to_zero() freezes it)."
+                " Add a transformation for it (gradtx.set_to_zero() freezes it).",
             )
         found.append(label)
     if unused := [k for k in known if k not in found]:
-        raise ValueError(
-            f"partition's transforms {unused!r} label no parameter; the labels "
-            f"in use are {sorted(set(map(repr, found)))}. Remove them or fix the "
-            "labels."
+        raise validate.error(
+            ValueError,
+            fn,
+            f"transforms {unused!r} label no parameter; the labels in use are "
+            f"{sorted(set(map(repr, found)))}. Remove them or fix the labels.",
         )
     return labels
 
@@ -88,19 +94,22 @@ def partition(
       >>> updates["w"], updates["b"]
       (Array([-0.1, -0.1], dtype=float32), Array([-0., -0.], dtype=float32))
     """
+    fn = validate.who("partition")
     if not isinstance(transforms, Mapping) or not transforms:
-        raise TypeError(
+        raise validate.error(
+            TypeError,
+            fn,
             f"transforms is {transforms!r}; expected a non-empty mapping from "
             "labels to transformations, e.g. {'decay': adamw(...), 'no_decay': "
-            "adam(...)}."
+            "adam(...)}.",
         )
     txs = {
-        label: _as_transform(tx, f"transforms[{label!r}]")
+        label: as_transformation(tx, f"transforms[{label!r}]")
         for label, tx in transforms.items()
     }
 
     def group_masks(tree: Any) -> dict[Hashable, Any]:
-        labels = _labels(param_labels, tree, txs)
+        labels = _labels(fn, param_labels, tree, txs)
         return {k: jax.tree.map(lambda x, k=k: x == k, labels) for k in txs}
 
     def init(params: Params) -> PartitionState:

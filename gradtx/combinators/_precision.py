@@ -7,17 +7,16 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from gradtx._numerics import leafwise
+from gradtx._internal import validate
+from gradtx._internal.numerics import leafwise
 from gradtx.core import (
     GradientTransformation,
     Params,
     Updates,
-    _as_transform,
-    _call_update,
-    _takes_extra_args,
-    check_against_params,
+    as_transformation,
+    with_extra_args_support,
 )
-from gradtx.errors import TreeMismatchError, check_params, check_tree_matches, spec
+from gradtx.errors import TreeMismatchError
 
 __all__ = ["MasterWeightsState", "master_weights"]
 
@@ -30,8 +29,9 @@ class MasterWeightsState(NamedTuple):
 
 
 _NEEDS_PARAMS = (
-    "master_weights returns the difference between the new master copy and the "
-    "params, so it needs the params: tx.update(grads, state, params)."
+    "params is None, but master_weights returns the difference between the new "
+    "master copy and the params, so it needs the params: tx.update(grads, state, "
+    "params)."
 )
 _STATE_HINT = (
     "state.master is a copy of the params given to init(); if the model changed, "
@@ -47,9 +47,10 @@ def _master_dtype(param_dtype: Any, master_dtype: Any) -> Any:
     return jnp.promote_types(param_dtype, master_dtype)
 
 
-def _check_master(params: Params, master: Any, master_dtype: Any) -> None:
+def _check_master(fn: str, params: Params, master: Any, master_dtype: Any) -> None:
     """Trace-time check that ``master`` is a master copy of ``params``."""
-    check_tree_matches(
+    validate.tree_matches(
+        fn,
         params,
         master,
         got_name="params",
@@ -62,10 +63,12 @@ def _check_master(params: Params, master: Any, master_dtype: Any) -> None:
         want = _master_dtype(jnp.result_type(p), master_dtype)
         if jnp.result_type(m) != want:
             where = jax.tree_util.keystr(path)
-            raise TreeMismatchError(
+            raise validate.error(
+                TreeMismatchError,
+                fn,
                 f"master_weights state.master{where}: expected {want.name} (the "
-                f"master dtype of params{where}, {spec(p)}), got {spec(m)}. "
-                f"{_STATE_HINT}"
+                f"master dtype of params{where}, {validate.spec(p)}), got "
+                f"{validate.spec(m)}. {_STATE_HINT}",
             )
 
 
@@ -180,21 +183,14 @@ def master_weights(
       Micikevicius et al., *Mixed Precision Training*, ICLR 2018,
       https://arxiv.org/abs/1710.03740
     """
-    inner = _as_transform(inner, "master_weights's inner transformation")
-    try:
-        dt = jnp.dtype(master_dtype)
-    except (TypeError, ValueError):
-        dt = None
-    if dt is None or not jnp.issubdtype(dt, jnp.floating):
-        raise TypeError(
-            "master_dtype must be a real floating dtype, e.g. jnp.float32, got "
-            f"{master_dtype!r}."
-        )
-    master_dtype = dt
-    extra = _takes_extra_args(inner.update)
+    fn = validate.who("master_weights")
+    inner = with_extra_args_support(
+        as_transformation(inner, "master_weights's inner transformation")
+    )
+    master_dtype = validate.dtype(fn, "master_dtype", master_dtype, kind="real")
 
     def init(params: Params) -> MasterWeightsState:
-        check_params(params)
+        validate.params(fn, params)
         master = jax.tree.map(
             lambda p: jnp.asarray(p, _master_dtype(jnp.result_type(p), master_dtype)),
             params,
@@ -208,12 +204,12 @@ def master_weights(
         **extra_args: Any,
     ) -> tuple[Updates, MasterWeightsState]:
         if params is None:
-            raise ValueError(_NEEDS_PARAMS)
-        check_against_params(updates, params)
-        _check_master(params, state.master, master_dtype)
+            raise validate.error(ValueError, fn, _NEEDS_PARAMS)
+        validate.updates(fn, updates, params)
+        _check_master(fn, params, state.master, master_dtype)
         grads = jax.tree.map(lambda g, m: g.astype(m.dtype), updates, state.master)
-        inner_updates, inner_state = _call_update(
-            inner, extra, grads, state.inner_state, state.master, extra_args
+        inner_updates, inner_state = inner.update(
+            grads, state.inner_state, state.master, **extra_args
         )
         out, master = leafwise(_step, params, state.master, inner_updates, outputs=2)
         return out, MasterWeightsState(master=master, inner_state=inner_state)

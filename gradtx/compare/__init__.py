@@ -13,6 +13,10 @@ Seeds and learning-rate / weight-decay grids of one structure train together
 in one vectorized program; see :func:`run`.
 """
 
+from gradtx._internal.extras import require
+
+require("gradtx.compare", "compare", "sklearn", "matplotlib", "flax")
+
 from gradtx.compare._results import Results as Results
 from gradtx.compare._run import run as run
 from gradtx.compare._tasks import TASKS as TASKS

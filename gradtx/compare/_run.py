@@ -11,7 +11,7 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from gradtx import _checks, _registry
+from gradtx._internal import validate
 from gradtx.compare import _memory
 from gradtx.compare._model import check_network
 from gradtx.compare._results import Results
@@ -82,11 +82,13 @@ class Comparison:
     ) -> None:
         self.variants = _check_variants(variants)
         self.task = load_task(
-            _registry.lookup("task", task, {name: name for name in TASKS})
+            validate.lookup("run", "task", task, {name: name for name in TASKS})
         )
         n_seeds = _count_seeds(seeds)
-        _checks.check_int("epochs", epochs, low=1, meaning="passes over the data")
-        _checks.check_int("batch_size", batch_size, low=1, meaning="examples per step")
+        validate.integer("run", "epochs", epochs, low=1, meaning="passes over the data")
+        validate.integer(
+            "run", "batch_size", batch_size, low=1, meaning="examples per step"
+        )
         self.epochs, self.batch_size = int(epochs), int(batch_size)
         n_train = len(self.task.x_train)
         if batch_size > n_train:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from gradtx import _registry
+from gradtx._internal import validate
 
 __all__ = ["TASKS", "Task", "load_task"]
 
@@ -103,4 +103,4 @@ def load_task(name: str) -> Task:
     Raises:
       ValueError: an unknown name (the valid ones are listed).
     """
-    return _registry.lookup("task", name, TASKS)()
+    return validate.lookup("load_task", "task", name, TASKS)()

@@ -30,7 +30,7 @@ import gradtx
 from gradtx import augment as aug
 from gradtx.compare._model import apply, init_model, loss_and_accuracy
 from gradtx.compare._tasks import Task
-from gradtx.compare._variants import Variant
+from gradtx.compare._variants import Variant, choices
 
 __all__ = ["Curves", "Stopped", "make_optimizer", "train_group"]
 
@@ -69,36 +69,30 @@ def make_optimizer(
 ) -> gradtx.GradientTransformation:
     """The variant's optimizer: clip -> L2 (or AdamW's decoupled decay) -> update.
 
+    The optimizer and its arguments are the variant's preset in the optimizer
+    registry (:func:`gradtx.optimizers.register`).
+
     ``learning_rate`` (the peak), ``weight_decay`` and ``clip`` (the global
     norm; the variant's when None) may be traced: they are injected
     hyperparameters.
     """
     max_norm = variant.clip if clip is None else clip
+    entry, preset = choices()[variant.optimizer]
 
     def factory(
         learning_rate: Any, weight_decay: Any, max_norm: Any
     ) -> gradtx.GradientTransformation:
-        name = variant.optimizer
         parts = []
         if variant.clip is not None:
             parts.append(gradtx.clip_by_global_norm(max_norm))
-        if name == "adamw":
-            opt = gradtx.adamw(
-                learning_rate, weight_decay=weight_decay, mask=gradtx.decay_mask
-            )
+        kwargs = dict(preset.kwargs)
+        if entry.decoupled_weight_decay:  # AdamW: the optimizer's own decay
+            kwargs.update(weight_decay=weight_decay, mask=gradtx.decay_mask)
         else:
             parts.append(
                 gradtx.add_decayed_weights(weight_decay, mask=gradtx.decay_mask)
             )
-            opt = {
-                "sgd": lambda: gradtx.sgd(learning_rate),
-                "momentum": lambda: gradtx.sgd(learning_rate, momentum=0.9),
-                "nesterov": lambda: gradtx.sgd(learning_rate, 0.9, nesterov=True),
-                "adagrad": lambda: gradtx.adagrad(learning_rate),
-                "rmsprop": lambda: gradtx.rmsprop(learning_rate),
-                "adam": lambda: gradtx.adam(learning_rate),
-            }[name]()
-        return gradtx.chain(*parts, opt)
+        return gradtx.chain(*parts, entry.fn(learning_rate, **kwargs))
 
     schedule = _schedule(variant.schedule, learning_rate, total_steps)
     return gradtx.inject_hyperparams(factory)(

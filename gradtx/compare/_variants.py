@@ -9,38 +9,76 @@ import math
 import numbers
 import reprlib
 import tomllib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import Any, overload
 
 import numpy as np
 
-from gradtx import _registry
+from gradtx import optimizers
+from gradtx._internal import validate
 
 __all__ = [
     "AUGMENTS",
-    "DEFAULT_LEARNING_RATES",
     "OPTIMIZERS",
     "SCHEDULES",
     "Variant",
+    "choices",
     "grid",
     "labels",
     "load_config",
 ]
 
-# Each optimizer and the learning rate it is compared at when none is given.
-DEFAULT_LEARNING_RATES = {
-    "sgd": 0.05,
-    "momentum": 0.05,
-    "nesterov": 0.05,
-    "adagrad": 0.05,
-    "rmsprop": 1e-3,
-    "adam": 3e-3,
-    "adamw": 3e-3,
-}
-# AdamW's point is its decay: it gets PyTorch's default unless one is given.
-DEFAULT_WEIGHT_DECAY = {"adamw": 1e-2}
-OPTIMIZERS = tuple(DEFAULT_LEARNING_RATES)
+# choices()'s last answer, and the registry it was read from.
+_CHOICES: tuple[Mapping[str, Any], Mapping[str, Any]] = ({}, {})
+
+
+def choices() -> Mapping[str, tuple[optimizers.OptimizerInfo, optimizers.Preset]]:
+    """The optimizers the comparison offers: every registered optimizer's
+    presets (:class:`gradtx.optimizers.Preset`), by name, in registry order,
+    each with its optimizer's entry."""
+    global _CHOICES
+    entries, table = _CHOICES
+    if entries is not (now := optimizers.registry()):  # the registry changed
+        table = MappingProxyType(
+            {p.name: (e, p) for e in now.values() for p in e.presets}
+        )
+        _CHOICES = (now, table)
+    return table
+
+
+class _Choices(Sequence[str]):
+    """The names of :func:`choices`, read from the registry at each use (so an
+    optimizer registered after import is offered at once); equal to the tuple
+    of the names."""
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[str]: ...
+    def __getitem__(self, index: int | slice) -> str | Sequence[str]:
+        return tuple(choices())[index]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(tuple(choices()))
+
+    def __len__(self) -> int:
+        return len(choices())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, str) or not isinstance(other, Sequence):
+            return NotImplemented
+        return tuple(self) == tuple(other)
+
+    __hash__ = None  # type: ignore[assignment]  # like a list: equal, not hashable
+
+    def __repr__(self) -> str:
+        return repr(tuple(self))
+
+
+# The optimizer names a variant takes (from the optimizer registry).
+OPTIMIZERS: Sequence[str] = _Choices()
 SCHEDULES = ("constant", "cosine", "warmup_cosine", "step")
 AUGMENTS = ("off", "light", "strong")
 # The numeric fields: whether 0 is excluded, and what a valid value is. None
@@ -58,14 +96,17 @@ class Variant:
     """One training setup. Every field has a default: name only what you vary.
 
     Attributes:
-      optimizer: one of ``sgd``, ``momentum``, ``nesterov`` (momentum 0.9),
-        ``adagrad``, ``rmsprop``, ``adam``, ``adamw``.
-      learning_rate: the peak learning rate; None for the optimizer's default.
+      optimizer: one of :data:`OPTIMIZERS`, the registered optimizers'
+        presets (:class:`gradtx.optimizers.Preset`): ``sgd``, ``momentum``
+        and ``nesterov`` (SGD with momentum 0.9), ``adam``, ...
+      learning_rate: the peak learning rate; None for the preset's default.
       schedule: ``constant``, ``cosine`` (to 0 over the run),
         ``warmup_cosine`` (5% linear warm-up) or ``step`` (x0.1 at 50% and 75%).
-      weight_decay: decoupled for ``adamw``, an L2 term added to the gradient
-        otherwise; biases and norm scales are never decayed. None: 0.01 for
-        ``adamw`` (PyTorch's default), 0 for the others.
+      weight_decay: decoupled for an optimizer that applies its own
+        (``adamw``; see :class:`gradtx.optimizers.OptimizerInfo`), an L2 term
+        added to the gradient otherwise; biases and norm scales are never
+        decayed. None: the preset's default (0.01 for ``adamw``, PyTorch's;
+        0 for the others).
       clip: a global gradient-norm clip, or None.
       init: a ``gradtx.init`` name for the weights.
       activation: a ``gradtx.activations`` name.
@@ -110,7 +151,9 @@ class Variant:
         ):
             table = {name: name for name in names}
             object.__setattr__(
-                self, field, _registry.lookup(kind, getattr(self, field), table)
+                self,
+                field,
+                validate.lookup("Variant", kind, getattr(self, field), table),
             )
         for field, low_open, rule in _NUMBERS:
             value = getattr(self, field)
@@ -130,14 +173,14 @@ class Variant:
         """The learning rate used: the given one or the optimizer's default."""
         if self.learning_rate is not None:
             return float(self.learning_rate)
-        return DEFAULT_LEARNING_RATES[self.optimizer]
+        return float(choices()[self.optimizer][1].learning_rate)
 
     @property
     def wd(self) -> float:
         """The weight decay used: the given one or the optimizer's default."""
         if self.weight_decay is not None:
             return float(self.weight_decay)
-        return DEFAULT_WEIGHT_DECAY.get(self.optimizer, 0.0)
+        return float(choices()[self.optimizer][1].weight_decay)
 
     def structure(self) -> Variant:
         """The variant with its vectorized numbers blanked: equal structures
@@ -165,12 +208,12 @@ class Variant:
             if name == "optimizer":
                 continue
             if name == "learning_rate":
-                default = DEFAULT_LEARNING_RATES[self.optimizer]
+                default = choices()[self.optimizer][1].learning_rate
                 if self.learning_rate is None or self.lr == default:
                     continue
                 value: Any = self.lr
             elif name == "weight_decay":
-                default = DEFAULT_WEIGHT_DECAY.get(self.optimizer, 0.0)
+                default = choices()[self.optimizer][1].weight_decay
                 if self.weight_decay is None or self.wd == default:
                     continue
                 value = self.wd
@@ -242,7 +285,7 @@ def grid(**axes: Sequence[Any] | np.ndarray) -> list[Variant]:
     """  # noqa: E501
     values = {}
     for name, given in axes.items():
-        _registry.lookup("axis", name, dict.fromkeys(FIELDS))
+        validate.lookup("grid", "axis", name, dict.fromkeys(FIELDS))
         if isinstance(given, np.ndarray) and given.ndim == 1:
             given = given.tolist()
         if isinstance(given, str | bytes) or not isinstance(given, Sequence):
@@ -261,10 +304,11 @@ def grid(**axes: Sequence[Any] | np.ndarray) -> list[Variant]:
             f"{MAX_VARIANTS:,} one comparison trains; use fewer values per axis."
         )
     names = list(values)
-    return [
-        Variant(**dict(zip(names, combo, strict=True)))
-        for combo in itertools.product(*(values[n] for n in names))
-    ]
+    with validate.named("grid"):  # a bad value: "grid: the optimizer ..."
+        return [
+            Variant(**dict(zip(names, combo, strict=True)))
+            for combo in itertools.product(*(values[n] for n in names))
+        ]
 
 
 def load_config(path: str | Path) -> list[Variant]:
@@ -289,7 +333,9 @@ def load_config(path: str | Path) -> list[Variant]:
         raise ValueError(f"cannot read the config {where}: {err}") from None
     try:
         for key in data if isinstance(data, dict) else ():
-            _registry.lookup("config key", key, dict.fromkeys(("variants", "grid")))
+            validate.lookup(
+                "load_config", "config key", key, dict.fromkeys(("variants", "grid"))
+            )
     except (TypeError, ValueError) as err:
         raise type(err)(f"the config {where}: {err}") from None
     if not isinstance(data, dict) or not ({"variants", "grid"} & set(data)):
@@ -312,7 +358,9 @@ def load_config(path: str | Path) -> list[Variant]:
                     f'{{optimizer = "adam"}}, got {reprlib.repr(entry)}.'
                 )
             for name in entry:
-                _registry.lookup("variant field", name, dict.fromkeys(FIELDS))
+                validate.lookup(
+                    "load_config", "variant field", name, dict.fromkeys(FIELDS)
+                )
             variants.append(Variant(**entry))
         except (TypeError, ValueError) as err:
             raise type(err)(f"the config {where}: variants[{i}]: {err}") from None
@@ -326,7 +374,10 @@ def load_config(path: str | Path) -> list[Variant]:
         try:
             variants += grid(**axes)
         except (TypeError, ValueError) as err:
-            raise type(err)(f"the config {where}: grid: {err}") from None
+            named = str(err).startswith("grid: ")
+            raise type(err)(
+                f"the config {where}: {'' if named else 'grid: '}{err}"
+            ) from None
     if not variants:
         raise ValueError(f"the config {where} defines no variant.")
     return variants

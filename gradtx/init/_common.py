@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import difflib
 import math
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, TypeAlias
 
 import jax
 import jax.numpy as jnp
-import numpy as np
+
+from gradtx._internal import validate
 
 Axes: TypeAlias = int | Sequence[int]
 
@@ -27,55 +27,18 @@ class Initializer(Protocol):
     ) -> jax.Array: ...
 
 
-def check_choice(
-    argument: str, value: object, choices: Sequence[str], hint: str = ""
-) -> str:
-    """Returns ``value`` if it is one of ``choices``; else a message that teaches.
-
-    Raises:
-      TypeError: ``value`` is not a string.
-      ValueError: ``value`` is not one of ``choices``; the message names the
-        argument, the value, the valid choices and the closest one.
-    """
-    valid = ", ".join(repr(c) for c in choices)
-    if not isinstance(value, str):
-        raise TypeError(f"{argument} must be one of {valid}, got {value!r}.")
-    if value in choices:
-        return value
-    close = difflib.get_close_matches(value, list(choices), n=1, cutoff=0.5)
-    guess = f" Did you mean {close[0]!r}?" if close else ""
-    extra = f" {hint}" if hint else ""
-    raise ValueError(
-        f"{argument}={value!r} is not valid; choose one of {valid}.{guess}{extra}"
-    )
-
-
-def check_axes(argument: str, axes: Axes) -> tuple[int, ...]:
-    """Returns ``axes`` (an int or a sequence of ints) as a tuple of ints."""
-    items = [axes] if isinstance(axes, int | np.integer) else axes
-    try:
-        out = tuple(items)
-    except TypeError:
-        out = None
-    if out is None or not all(
-        isinstance(a, int | np.integer) and not isinstance(a, bool) for a in out
-    ):
-        raise TypeError(
-            f"{argument} must be an int or a sequence of ints, got {axes!r}."
-        )
-    return tuple(int(a) for a in out)
-
-
 def as_shape(shape: Sequence[int], name: str) -> tuple[int, ...]:
     """``shape`` as a tuple of non-negative ints; a clear error otherwise."""
     try:
         out = tuple(int(d) for d in shape)
     except TypeError:
-        raise TypeError(
-            f"{name}: shape must be a sequence of ints, got {shape!r}."
+        raise validate.error(
+            TypeError, name, f"shape must be a sequence of ints, got {shape!r}."
         ) from None
     if any(d < 0 for d in out):
-        raise ValueError(f"{name}: shape must not have negative sizes, got {out}.")
+        raise validate.error(
+            ValueError, name, f"shape must not have negative sizes, got {out}."
+        )
     return out
 
 
@@ -96,24 +59,30 @@ def compute_fans(
     """
     ndim = len(shape)
     if ndim < 2:
-        raise ValueError(
-            f"{name} needs a kernel of rank >= 2 to compute fan_in and fan_out, "
-            f"got shape {shape}. For a bias, use torch_default_bias(fan_in), "
-            "zeros, or constant(value)."
+        raise validate.error(
+            ValueError,
+            name,
+            f"shape is {shape}, but {name} needs a kernel of rank >= 2 to compute "
+            "fan_in and fan_out. For a bias, use torch_default_bias(fan_in), "
+            "zeros, or constant(value).",
         )
     groups = {"in_axis": in_axis, "out_axis": out_axis, "batch_axis": batch_axis}
     seen: dict[int, str] = {}
     for argument, axes in groups.items():
         for a in axes:
             if not -ndim <= a < ndim:
-                raise ValueError(
-                    f"{name}: {argument}={a} is out of range for a kernel of "
-                    f"shape {shape} (rank {ndim})."
+                raise validate.error(
+                    ValueError,
+                    name,
+                    f"{argument}={a} is out of range for a kernel of shape {shape} "
+                    f"(rank {ndim}).",
                 )
             if a % ndim in seen:
-                raise ValueError(
-                    f"{name}: axis {a} is in both {seen[a % ndim]} and {argument} "
-                    f"(kernel shape {shape})."
+                raise validate.error(
+                    ValueError,
+                    name,
+                    f"{argument}: axis {a} is in both {seen[a % ndim]} and "
+                    f"{argument} (kernel shape {shape}).",
                 )
             seen[a % ndim] = argument
     receptive = math.prod(d for i, d in enumerate(shape) if i not in seen)
@@ -122,14 +91,14 @@ def compute_fans(
     return fan_in, fan_out
 
 
-def check_fan_axes(
-    in_axis: Axes, out_axis: Axes, batch_axis: Axes
+def fan_axes(
+    fn: str, in_axis: Axes, out_axis: Axes, batch_axis: Axes
 ) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
-    """The three axis arguments of a fan-scaled initializer, checked."""
+    """The three axis arguments of a fan-scaled initializer, as tuples of ints."""
     return (
-        check_axes("in_axis", in_axis),
-        check_axes("out_axis", out_axis),
-        check_axes("batch_axis", batch_axis),
+        validate.axes(fn, "in_axis", in_axis),
+        validate.axes(fn, "out_axis", out_axis),
+        validate.axes(fn, "batch_axis", batch_axis),
     )
 
 

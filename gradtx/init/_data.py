@@ -12,7 +12,7 @@ from typing import Any, cast
 import jax
 import jax.numpy as jnp
 
-from gradtx import _checks
+from gradtx._internal import validate
 
 __all__ = ["lsuv", "zero_init_residual"]
 
@@ -92,9 +92,9 @@ def lsuv(
     """
     from flax import nnx
 
-    _checks.check_number("tol", tol, low=0.0, low_open=True)
-    _checks.check_int("max_iters", max_iters, low=1, meaning="passes per layer")
-    _checks.check_bool("orthogonal", orthogonal)
+    validate.number("lsuv", "tol", tol, low=0.0, low_open=True)
+    validate.integer("lsuv", "max_iters", max_iters, low=1, meaning="passes per layer")
+    validate.boolean("lsuv", "orthogonal", orthogonal)
     types = tuple(layer_types) if layer_types is not None else _default_layer_types()
     layers = [
         (path, m)

@@ -9,18 +9,10 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from gradtx import _checks
-from gradtx.init._common import (
-    Axes,
-    Initializer,
-    as_shape,
-    check_fan_axes,
-    fan_scaled,
-)
+from gradtx._internal import validate
+from gradtx.init._common import Axes, Initializer, as_shape, fan_axes, fan_scaled
 
 __all__ = ["torch_default_bias", "torch_default_kernel", "uniform"]
-
-_FINITE: dict[str, Any] = {"low": -math.inf, "low_open": True, "high_open": True}
 
 
 def uniform(
@@ -72,27 +64,38 @@ def uniform(
       https://pytorch.org/docs/stable/nn.init.html; JAX,
       ``jax.nn.initializers.uniform``.
     """
+    fn = "uniform"
     if low is None and high is None:
         s = 1e-2 if scale is None else scale
-        _checks.check_number("scale", s, low=0.0, low_open=True, high_open=True)
-        return _from_unit("uniform", lambda u, d: u * jnp.asarray(s, d), dtype)
+        validate.number(fn, "scale", s, low=0.0, low_open=True, high_open=True)
+        return _from_unit(fn, lambda u, d: u * jnp.asarray(s, d), dtype)
     if scale is not None:
-        raise ValueError(
-            f"uniform got scale={scale!r} and low={low!r}, high={high!r}; give "
+        raise validate.error(
+            ValueError,
+            fn,
+            f"scale={scale!r} and low={low!r}, high={high!r} are both given; give "
             "either scale (jax's U[0, scale)) or low and high (U[low, high)), "
-            "not both."
+            "not both.",
         )
     if low is None or high is None:
-        raise ValueError(
-            f"uniform needs both low and high for U[low, high), got low={low!r}, "
-            f"high={high!r}. For jax's U[0, scale), pass scale alone."
+        raise validate.error(
+            ValueError,
+            fn,
+            f"low and high must both be given (U[low, high) needs both low and "
+            f"high), got low={low!r}, high={high!r}. For jax's U[0, scale), pass "
+            "scale alone.",
         )
-    _checks.check_number("low", low, **_FINITE)
-    _checks.check_number("high", high, **_FINITE)
+    validate.number(fn, "low", low)
+    validate.number(fn, "high", high)
     lo, hi = float(low), float(high)
     if not lo < hi:
-        raise ValueError(f"uniform needs low < high, got low={low!r}, high={high!r}.")
-    return _from_unit("uniform", lambda u, d: u * (hi - lo) + lo, dtype, lo, hi)
+        raise validate.error(
+            ValueError,
+            fn,
+            f"low must be < high (uniform needs low < high), got low={low!r}, "
+            f"high={high!r}.",
+        )
+    return _from_unit(fn, lambda u, d: u * (hi - lo) + lo, dtype, lo, hi)
 
 
 def _from_unit(
@@ -159,11 +162,12 @@ def torch_default_kernel(
       PyTorch, ``torch.nn.Linear.reset_parameters``,
       https://github.com/pytorch/pytorch/blob/main/torch/nn/modules/linear.py
     """
+    fn = "torch_default_kernel"
     return fan_scaled(
-        "torch_default_kernel",
+        fn,
         "uniform",
         lambda fan_in, fan_out: 1.0 / math.sqrt(fan_in),
-        check_fan_axes(in_axis, out_axis, batch_axis),
+        fan_axes(fn, in_axis, out_axis, batch_axis),
         dtype,
     )
 
@@ -204,8 +208,12 @@ def torch_default_bias(fan_in: int, *, dtype: Any = jnp.float32) -> Initializer:
       PyTorch, ``torch.nn.Linear.reset_parameters``,
       https://github.com/pytorch/pytorch/blob/main/torch/nn/modules/linear.py
     """
-    _checks.check_int(
-        "fan_in", fan_in, low=1, meaning="the layer's inputs per output unit"
+    validate.integer(
+        "torch_default_bias",
+        "fan_in",
+        fan_in,
+        low=1,
+        meaning="the layer's inputs per output unit",
     )
     bound = 1.0 / math.sqrt(int(fan_in))
     return _from_unit("torch_default_bias", None, dtype, -bound, bound)

@@ -6,8 +6,8 @@ from typing import Any, cast
 
 import jax
 
-from gradtx import _checks
-from gradtx.init._common import Axes, check_choice
+from gradtx._internal import validate
+from gradtx.init._common import Axes
 
 __all__ = ["variance_scaling"]
 
@@ -62,16 +62,17 @@ def variance_scaling(
       >>> init.variance_scaling(2.0, "fan_avg", "cauchy")
       Traceback (most recent call last):
       ...
-      ValueError: distribution='cauchy' is not valid; choose one of ...
+      ValueError: variance_scaling: distribution='cauchy' is not valid; ...
 
     References:
       He et al., *Delving Deep into Rectifiers: Surpassing Human-Level
       Performance on ImageNet Classification*, ICCV 2015,
       https://arxiv.org/abs/1502.01852
     """
-    _checks.check_number("scale", scale, low=0.0, low_open=True, high_open=True)
-    check_choice("mode", mode, _MODES)
-    check_choice("distribution", distribution, _DISTRIBUTIONS)
+    fn = "variance_scaling"
+    validate.number(fn, "scale", scale, low=0.0, low_open=True, high_open=True)
+    validate.choice(fn, "mode", mode, _MODES)
+    validate.choice(fn, "distribution", distribution, _DISTRIBUTIONS)
     return jax.nn.initializers.variance_scaling(
         scale,
         cast(Any, mode),

@@ -9,7 +9,7 @@ from typing import Any
 import jax
 import jax.nn.initializers as jinit
 
-from gradtx._registry import lookup
+from gradtx._internal import validate
 from gradtx.init._defaults import torch_default_bias, torch_default_kernel, uniform
 from gradtx.init._jax import variance_scaling
 from gradtx.init._structured import dirac, eye, sparse
@@ -99,10 +99,10 @@ def get(name: str, **kwargs: Any) -> Callable[..., jax.Array]:
       >>> init.get("kaiming_norml")
       Traceback (most recent call last):
       ...
-      ValueError: unknown initializer 'kaiming_norml'. Did you mean 'kaiming_normal'...
+      ValueError: init.get: unknown initializer 'kaiming_norml'. Did you mean ...
     """
     try:
-        key = lookup("initializer", name, _NAMES)
+        key = validate.lookup("init.get", "initializer", name, _NAMES)
     except ValueError as err:
         if isinstance(name, str) and name.strip().lower() in GAINS:
             raise ValueError(
@@ -112,10 +112,12 @@ def get(name: str, **kwargs: Any) -> Callable[..., jax.Array]:
         raise
     if key in _READY:
         if kwargs:
-            raise TypeError(
+            raise validate.error(
+                TypeError,
+                "init.get",
                 f"{key!r} is already an initializer and takes no arguments, got "
                 f"{', '.join(sorted(kwargs))}. Use get({key!r}); for another "
-                "constant, get('constant', value=...)."
+                "constant, get('constant', value=...).",
             )
         return _READY[key]
     builder = _BUILDERS[key]

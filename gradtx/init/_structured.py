@@ -10,7 +10,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from gradtx import _checks
+from gradtx._internal import validate
 from gradtx.init._common import Initializer, as_shape
 
 __all__ = ["dirac", "eye", "sparse"]
@@ -51,9 +51,11 @@ def eye(*, dtype: Any = jnp.float32) -> Initializer:
     def init(key: jax.Array, shape: Sequence[int], dtype: Any = dtype) -> jax.Array:
         dims = as_shape(shape, "eye")
         if len(dims) != 2:
-            raise ValueError(
-                f"eye needs a 2-D (fan_in, fan_out) kernel, got shape {dims}. "
-                "For a convolution kernel (*window, in, out), use dirac()."
+            raise validate.error(
+                ValueError,
+                "eye",
+                f"shape is {dims}, but eye needs a 2-D (fan_in, fan_out) kernel. "
+                "For a convolution kernel (*window, in, out), use dirac().",
             )
         return jnp.eye(dims[0], dims[1], dtype=dtype)
 
@@ -101,20 +103,26 @@ def dirac(groups: int = 1, *, dtype: Any = jnp.float32) -> Initializer:
       Zagoruyko & Komodakis, *DiracNets: Training Very Deep Neural Networks
       Without Skip-Connections*, 2017, https://arxiv.org/abs/1706.00388
     """
-    _checks.check_int("groups", groups, low=1, meaning="the feature_group_count")
+    validate.integer(
+        "dirac", "groups", groups, low=1, meaning="the feature_group_count"
+    )
 
     def init(key: jax.Array, shape: Sequence[int], dtype: Any = dtype) -> jax.Array:
         dims = as_shape(shape, "dirac")
         if len(dims) not in (3, 4, 5):
-            raise ValueError(
-                "dirac needs a convolution kernel (*window, in, out) of rank 3, 4 "
-                f"or 5, got shape {dims}. For a Dense kernel, use eye()."
+            raise validate.error(
+                ValueError,
+                "dirac",
+                f"shape is {dims}, but dirac needs a convolution kernel (*window, "
+                "in, out) of rank 3, 4 or 5. For a Dense kernel, use eye().",
             )
         *window, c_in, c_out = dims
         if c_out % groups:
-            raise ValueError(
-                f"dirac(groups={groups}): the kernel's out-channels (shape[-1] = "
-                f"{c_out}, shape {dims}) must be divisible by groups."
+            raise validate.error(
+                ValueError,
+                "dirac",
+                f"shape[-1] = {c_out}, the kernel's out-channels (shape {dims}), "
+                f"must be divisible by groups={groups}.",
             )
         per_group = c_out // groups
         n = min(c_in, per_group)
@@ -172,15 +180,17 @@ def sparse(
       Martens, *Deep learning via Hessian-free optimization*, ICML 2010,
       https://www.cs.toronto.edu/~jmartens/docs/Deep_HessianFree.pdf
     """
-    _checks.check_number("sparsity", sparsity, low=0.0, high=1.0)
-    _checks.check_number("std", std, low=0.0, high_open=True)
+    validate.number("sparse", "sparsity", sparsity, low=0.0, high=1.0)
+    validate.number("sparse", "std", std, low=0.0, high_open=True)
     fraction, scale = float(sparsity), float(std)
 
     def init(key: jax.Array, shape: Sequence[int], dtype: Any = dtype) -> jax.Array:
         dims = as_shape(shape, "sparse")
         if len(dims) != 2:
-            raise ValueError(
-                f"sparse needs a 2-D (fan_in, fan_out) kernel, got shape {dims}."
+            raise validate.error(
+                ValueError,
+                "sparse",
+                f"shape is {dims}, but sparse needs a 2-D (fan_in, fan_out) kernel.",
             )
         rows, _ = dims
         if math.prod(dims) == 0:

@@ -14,15 +14,8 @@ from typing import Any
 
 import jax.numpy as jnp
 
-from gradtx import _checks
-from gradtx._registry import lookup
-from gradtx.init._common import (
-    Axes,
-    Initializer,
-    check_choice,
-    check_fan_axes,
-    fan_scaled,
-)
+from gradtx._internal import validate
+from gradtx.init._common import Axes, Initializer, fan_axes, fan_scaled
 
 __all__ = [
     "calculate_gain",
@@ -95,50 +88,55 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
       PyTorch, ``torch.nn.init.calculate_gain``,
       https://pytorch.org/docs/stable/nn.init.html
     """
-    name = lookup("nonlinearity", nonlinearity, {n: n for n in GAINS})
+    fn = "calculate_gain"
+    name = validate.lookup(fn, "nonlinearity", nonlinearity, {n: n for n in GAINS})
     if name == "leaky_relu":
-        slope = 0.01 if param is None else _slope("param", param)
+        slope = 0.01 if param is None else _slope(fn, "param", param)
         return math.sqrt(2.0 / (1.0 + slope**2))
     if param is not None:
-        raise ValueError(
+        raise validate.error(
+            ValueError,
+            fn,
             f"param={param!r} is only used by 'leaky_relu' (its negative slope); "
-            f"{name!r} takes none. Leave param out."
+            f"{name!r} takes none. Leave param out.",
         )
     return GAINS[name]
 
 
-def _slope(argument: str, value: Any) -> float:
+def _slope(fn: str, argument: str, value: Any) -> float:
     """A finite real number; ValueError (as PyTorch) for anything else."""
     try:
-        _checks.check_number(
-            argument, value, low=-math.inf, low_open=True, high_open=True
-        )
+        validate.number(fn, argument, value)
     except TypeError as err:
         raise ValueError(str(err)) from None
     return float(value)
 
 
-def _check_mode(mode: Any) -> str:
+def _kaiming_args(
+    fn: str, mode: Any, nonlinearity: str, negative_slope: Any
+) -> tuple[str, float]:
+    """The checked ``mode`` of a kaiming initializer, and its gain."""
     if isinstance(mode, int | float) and not isinstance(mode, bool):
-        raise TypeError(
+        raise validate.error(
+            TypeError,
+            fn,
             f"mode must be 'fan_in' or 'fan_out', got {mode!r}. PyTorch's first "
-            f"argument `a` is negative_slope here: negative_slope={mode!r}."
+            f"argument `a` is negative_slope here: negative_slope={mode!r}.",
         )
-    return check_choice("mode", mode, _MODES, _MODE_HINT)
-
-
-def _kaiming_gain(nonlinearity: str, negative_slope: Any) -> float:
-    slope = _slope("negative_slope", negative_slope)
-    name = lookup("nonlinearity", nonlinearity, {n: n for n in GAINS})
+    mode = validate.choice(fn, "mode", mode, _MODES, _MODE_HINT)
+    slope = _slope(fn, "negative_slope", negative_slope)
+    name = validate.lookup(fn, "nonlinearity", nonlinearity, {n: n for n in GAINS})
     if name == "leaky_relu":
-        return calculate_gain(name, slope)
+        return mode, math.sqrt(2.0 / (1.0 + slope**2))
     if slope != 0.0:
-        raise ValueError(
+        raise validate.error(
+            ValueError,
+            fn,
             f"negative_slope={negative_slope!r} is only used with "
             f"nonlinearity='leaky_relu', got nonlinearity={nonlinearity!r} "
-            "(PyTorch ignores it silently)."
+            "(PyTorch ignores it silently).",
         )
-    return calculate_gain(name)
+    return mode, calculate_gain(name)
 
 
 def kaiming_normal(
@@ -199,14 +197,14 @@ def kaiming_normal(
       Performance on ImageNet Classification*, ICCV 2015,
       https://arxiv.org/abs/1502.01852
     """
-    mode = _check_mode(mode)
-    gain = _kaiming_gain(nonlinearity, negative_slope)
+    fn = "kaiming_normal"
+    mode, gain = _kaiming_args(fn, mode, nonlinearity, negative_slope)
     i = 0 if mode == "fan_in" else 1
     return fan_scaled(
-        "kaiming_normal",
+        fn,
         "normal",
         lambda *fans: gain / math.sqrt(fans[i]),
-        check_fan_axes(in_axis, out_axis, batch_axis),
+        fan_axes(fn, in_axis, out_axis, batch_axis),
         dtype,
     )
 
@@ -263,14 +261,14 @@ def kaiming_uniform(
       Performance on ImageNet Classification*, ICCV 2015,
       https://arxiv.org/abs/1502.01852
     """
-    mode = _check_mode(mode)
-    gain = _kaiming_gain(nonlinearity, negative_slope)
+    fn = "kaiming_uniform"
+    mode, gain = _kaiming_args(fn, mode, nonlinearity, negative_slope)
     i = 0 if mode == "fan_in" else 1
     return fan_scaled(
-        "kaiming_uniform",
+        fn,
         "uniform",
         lambda *fans: gain * math.sqrt(3.0 / fans[i]),
-        check_fan_axes(in_axis, out_axis, batch_axis),
+        fan_axes(fn, in_axis, out_axis, batch_axis),
         dtype,
     )
 
@@ -319,13 +317,14 @@ def xavier_normal(
       feedforward neural networks*, AISTATS 2010,
       https://proceedings.mlr.press/v9/glorot10a.html
     """
-    _checks.check_number("gain", gain, low=0.0, high_open=True)
+    fn = "xavier_normal"
+    validate.number(fn, "gain", gain, low=0.0, high_open=True)
     g = float(gain)
     return fan_scaled(
-        "xavier_normal",
+        fn,
         "normal",
         lambda fan_in, fan_out: g * math.sqrt(2.0 / (fan_in + fan_out)),
-        check_fan_axes(in_axis, out_axis, batch_axis),
+        fan_axes(fn, in_axis, out_axis, batch_axis),
         dtype,
     )
 
@@ -373,12 +372,13 @@ def xavier_uniform(
       feedforward neural networks*, AISTATS 2010,
       https://proceedings.mlr.press/v9/glorot10a.html
     """
-    _checks.check_number("gain", gain, low=0.0, high_open=True)
+    fn = "xavier_uniform"
+    validate.number(fn, "gain", gain, low=0.0, high_open=True)
     g = float(gain)
     return fan_scaled(
-        "xavier_uniform",
+        fn,
         "uniform",
         lambda fan_in, fan_out: g * math.sqrt(6.0 / (fan_in + fan_out)),
-        check_fan_axes(in_axis, out_axis, batch_axis),
+        fan_axes(fn, in_axis, out_axis, batch_axis),
         dtype,
     )

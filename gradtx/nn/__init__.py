@@ -5,6 +5,10 @@ PRNG keys, with or without Flax. Importing ``gradtx`` alone does not import
 Flax; importing ``gradtx.nn`` does.
 """
 
+from gradtx._internal.extras import require
+
+require("gradtx.nn", "nn", "flax")
+
 from gradtx.nn import functional as functional
 from gradtx.nn._activations import PReLU as PReLU
 from gradtx.nn._activations import RReLU as RReLU

@@ -7,8 +7,8 @@ import jax.numpy as jnp
 from flax import nnx
 from jax.typing import DTypeLike
 
-from gradtx import _checks
-from gradtx.activations import _functions
+from gradtx._internal import validate
+from gradtx.activations import prelu, rrelu
 from gradtx.nn._dropout import RngsArg, _RandomMode
 
 __all__ = ["PReLU", "RReLU"]
@@ -62,13 +62,14 @@ class PReLU(nnx.Module):
         rngs: nnx.Rngs | None = None,
     ) -> None:
         del rngs  # the slopes start at a constant
-        _checks.check_int(
+        validate.integer(
+            "PReLU",
             "num_parameters",
             num_parameters,
             low=1,
             meaning="1 for one shared slope, or the number of channels",
         )
-        _checks.check_number("init", init)
+        validate.number("PReLU", "init", init)
         self.num_parameters = num_parameters
         self.negative_slope = nnx.Param(
             jnp.full((num_parameters,), init, dtype=param_dtype)
@@ -85,7 +86,7 @@ class PReLU(nnx.Module):
                 f"{channels} channels (its last axis; input shape {shape}). Build "
                 f"it with num_parameters={channels}, or 1 for one shared slope."
             )
-        return _functions.prelu(inputs, self.negative_slope[...])
+        return prelu(inputs, self.negative_slope[...])
 
 
 class RReLU(_RandomMode):
@@ -136,7 +137,10 @@ class RReLU(_RandomMode):
         rng_collection: str = "dropout",
         rngs: nnx.Rngs | nnx.RngStream | None = None,
     ) -> None:
-        _functions.check_rrelu_bounds(lower, upper)
+        fn = "RReLU"
+        validate.sample_range(
+            fn, ("lower", "upper"), lower, upper, drawn="each negative slope", low=0.0
+        )
         self.lower = lower
         self.upper = upper
         super().__init__(
@@ -165,7 +169,7 @@ class RReLU(_RandomMode):
                     "rngs=nnx.Rngs(dropout=0) to the constructor or rngs= to the "
                     "call, or use model.eval() for the mean slope."
                 )
-        return _functions.rrelu(
+        return rrelu(
             inputs,
             key,
             lower=self.lower,

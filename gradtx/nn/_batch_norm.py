@@ -11,10 +11,10 @@ import jax.numpy as jnp
 from flax import nnx
 from flax.nnx.nn.dtypes import canonicalize_dtype, promote_dtype
 
-from gradtx import _checks
-from gradtx._numerics import safe_increment
+from gradtx._internal import validate
+from gradtx._internal.numerics import safe_increment
 from gradtx.nn import functional
-from gradtx.nn._batch_stats import check_groups, check_mask
+from gradtx.nn._batch_norm_fn import MASK_MEANING
 from gradtx.schedules import Schedule, linear_schedule
 
 __all__ = ["BatchNorm", "renorm_warmup"]
@@ -63,11 +63,12 @@ def renorm_warmup(
       >>> [float(r(t)) for t in (0, 10, 20, 30, 99)], float(d(15))
       ([1.0, 1.0, 2.0, 3.0, 3.0], 2.5)
     """
-    _checks.check_number("r_max", r_max, low=1.0)
-    _checks.check_number("d_max", d_max, low=0.0)
-    _checks.check_int("hold_steps", hold_steps, low=0, meaning="steps held")
+    fn = "renorm_warmup"
+    validate.number(fn, "r_max", r_max, low=1.0)
+    validate.number(fn, "d_max", d_max, low=0.0)
+    validate.integer(fn, "hold_steps", hold_steps, low=0, meaning="steps held")
     for name, end in (("r_max_steps", r_max_steps), ("d_max_steps", d_max_steps)):
-        _checks.check_int(name, end, low=hold_steps + 1, meaning="after hold_steps")
+        validate.integer(fn, name, end, low=hold_steps + 1, meaning="after hold_steps")
     r_sched = linear_schedule(1.0, r_max, r_max_steps - hold_steps, hold_steps)
     d_sched = linear_schedule(0.0, d_max, d_max_steps - hold_steps, hold_steps)
     return r_sched, d_sched
@@ -177,48 +178,57 @@ class BatchNorm(nnx.Module):
         bias_metadata: Mapping[str, Any] = _NO_METADATA,
         scale_metadata: Mapping[str, Any] = _NO_METADATA,
     ) -> None:
-        _checks.check_int("num_features", num_features, low=1, meaning="features")
-        _checks.check_number("momentum", momentum, low=0.0, high=1.0)
-        _checks.check_number("epsilon", epsilon, low=0.0, low_open=True)
+        fn = "BatchNorm"
+        validate.integer(fn, "num_features", num_features, low=1, meaning="features")
+        validate.number(fn, "momentum", momentum, low=0.0, high=1.0)
+        validate.number(fn, "epsilon", epsilon, low=0.0, low_open=True)
         for name, flag in (
             ("use_bias", use_bias),
             ("use_scale", use_scale),
             ("use_fast_variance", use_fast_variance),
             ("renorm", renorm),
         ):
-            _checks.check_bool(name, flag)
-        groups = check_groups("BatchNorm", axis_index_groups, axis_name)
+            validate.boolean(fn, name, flag)
+        groups = validate.axis_index_groups(fn, axis_index_groups, axis_name)
         if not callable(promote_dtype):
-            raise TypeError(
-                f"BatchNorm: promote_dtype is {type(promote_dtype).__name__}; it "
-                "must be a function (args, *, dtype) -> args, like Flax's "
-                "flax.nnx.nn.dtypes.promote_dtype."
+            raise validate.error(
+                TypeError,
+                fn,
+                f"promote_dtype is {type(promote_dtype).__name__}; it must be a "
+                "function (args, *, dtype) -> args, like Flax's "
+                "flax.nnx.nn.dtypes.promote_dtype.",
             )
         for name, meta in (("bias", bias_metadata), ("scale", scale_metadata)):
             if not isinstance(meta, Mapping):
-                raise TypeError(
-                    f"BatchNorm: {name}_metadata is {type(meta).__name__}; it must "
-                    f"be a mapping of nnx.Param metadata, e.g. {name}_metadata="
-                    "{'out_sharding': ('model',)}."
+                raise validate.error(
+                    TypeError,
+                    fn,
+                    f"{name}_metadata is {type(meta).__name__}; it must be a "
+                    f"mapping of nnx.Param metadata, e.g. {name}_metadata="
+                    "{'out_sharding': ('model',)}.",
                 )
         if ghost_batch_size is not None:
-            _checks.check_int(
-                "ghost_batch_size", ghost_batch_size, low=1, meaning="examples"
+            validate.integer(
+                fn, "ghost_batch_size", ghost_batch_size, low=1, meaning="examples"
             )
         if not renorm and (r_max is not None or d_max is not None):
-            raise ValueError(
+            raise validate.error(
+                ValueError,
+                fn,
                 "r_max / d_max are Batch Renormalization's limits; pass "
-                "renorm=True to use them."
+                "renorm=True to use them.",
             )
         r_max = 3.0 if r_max is None else r_max
         d_max = 5.0 if d_max is None else d_max
-        _checks.check_number("r_max", r_max, low=1.0, allow_schedule=True)
-        _checks.check_number("d_max", d_max, low=0.0, allow_schedule=True)
+        validate.number(fn, "r_max", r_max, low=1.0, allow_schedule=True)
+        validate.number(fn, "d_max", d_max, low=0.0, allow_schedule=True)
         if not isinstance(rngs, nnx.Rngs):
-            raise TypeError(
+            raise validate.error(
+                TypeError,
+                fn,
                 f"rngs is {type(rngs).__name__}; BatchNorm needs an nnx.Rngs "
                 "(rngs=nnx.Rngs(0)): scale and bias draw keys from its params "
-                "stream, as flax.nnx.BatchNorm's do."
+                "stream, as flax.nnx.BatchNorm's do.",
             )
         shape = (num_features,)
         self.mean = nnx.BatchStat(jnp.zeros(shape, jnp.float32))
@@ -282,17 +292,22 @@ class BatchNorm(nnx.Module):
         mode = self.use_running_average
         if use_running_average is not None:
             mode = use_running_average
+        fn = "BatchNorm"
         if mode is None:
-            raise ValueError(
-                "BatchNorm has no mode: pass use_running_average= to the "
-                "constructor or the call, or use model.train() / model.eval() / "
-                "nnx.view(model, use_running_average=...)."
+            raise validate.error(
+                ValueError,
+                fn,
+                "use_running_average is None: BatchNorm has no mode. Pass "
+                "use_running_average= to the constructor or the call, or use "
+                "model.train() / model.eval() / nnx.view(model, "
+                "use_running_average=...).",
             )
         shape = jnp.shape(x)
         if not -len(shape) <= self.axis < len(shape):
-            raise ValueError(
-                f"BatchNorm: axis={self.axis} is out of range for an input of "
-                f"shape {shape}."
+            raise validate.error(
+                ValueError,
+                fn,
+                f"axis={self.axis} is out of range for an input of shape {shape}.",
             )
         if shape[self.axis] != self.num_features:
             raise ValueError(
@@ -301,7 +316,7 @@ class BatchNorm(nnx.Module):
                 f"{shape}); build it with num_features={shape[self.axis]} or fix "
                 "the axis."
             )
-        check_mask("BatchNorm", mask, shape)
+        validate.mask(fn, "mask", mask, shape, meaning=MASK_MEANING)
         scale = None if self.scale is None else self.scale[...]
         bias = None if self.bias is None else self.bias[...]
         running = self.mean[...], self.var[...]
@@ -323,24 +338,36 @@ class BatchNorm(nnx.Module):
             "use_fast_variance": self.use_fast_variance,
             "dtype": canonicalize_dtype(x, scale, bias, dtype=self.dtype),
         }
+        # The functional checks name the module (no user code runs inside).
         if self.renorm and self.renorm_steps is not None:
             step = self.renorm_steps[...]
             limits = [
-                _checks.scheduled_value(name, v, step, low=low) if callable(v) else v
+                validate.scheduled_value(fn, name, v, step, low=low)
+                if callable(v)
+                else v
                 for name, v, low in (
                     ("r_max", self.r_max, 1.0),
                     ("d_max", self.d_max, 0.0),
                 )
             ]
-            y, new_mean, new_var = functional.batch_renorm(
-                x, scale, bias, mean, var, r_max=limits[0], d_max=limits[1], **kwargs
-            )
+            with validate.named(fn):
+                y, new_mean, new_var = functional.batch_renorm(
+                    x,
+                    scale,
+                    bias,
+                    mean,
+                    var,
+                    r_max=limits[0],
+                    d_max=limits[1],
+                    **kwargs,
+                )
             if not mode:
                 self.renorm_steps[...] = safe_increment(step)
         else:
-            y, new_mean, new_var = functional.batch_norm(
-                x, scale, bias, mean, var, **kwargs
-            )
+            with validate.named(fn):
+                y, new_mean, new_var = functional.batch_norm(
+                    x, scale, bias, mean, var, **kwargs
+                )
         if not mode:
             self.mean[...] = jax.lax.stop_gradient(new_mean)
             self.var[...] = jax.lax.stop_gradient(new_var)

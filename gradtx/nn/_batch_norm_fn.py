@@ -15,11 +15,13 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from gradtx import _checks
-from gradtx._numerics import compute_dtype
-from gradtx.nn._batch_stats import check_groups, check_layout, check_mask, moments
+from gradtx._internal import validate
+from gradtx._internal.numerics import compute_dtype
+from gradtx.nn._batch_stats import check_layout, moments
 
 __all__ = ["batch_norm", "batch_renorm"]
+
+MASK_MEANING = "the element counts in the batch statistics"
 
 
 def _normalize(
@@ -42,14 +44,14 @@ def _normalize(
     dtype: Any,
     limits: tuple[Any, Any] | None,
 ) -> tuple[jax.Array, jax.Array, jax.Array]:
-    _checks.check_number("epsilon", epsilon, low=0.0, low_open=True)
-    _checks.check_number("momentum", momentum, low=0.0, high=1.0)
-    _checks.check_bool("training", training)
-    _checks.check_bool("use_fast_variance", use_fast_variance)
-    index_groups = check_groups(fn, axis_index_groups, axis_name)
+    validate.number(fn, "epsilon", epsilon, low=0.0, low_open=True)
+    validate.number(fn, "momentum", momentum, low=0.0, high=1.0)
+    validate.boolean(fn, "training", training)
+    validate.boolean(fn, "use_fast_variance", use_fast_variance)
+    index_groups = validate.axis_index_groups(fn, axis_index_groups, axis_name)
     params = {"scale": scale, "bias": bias, "mean": mean, "var": var}
     feature, groups = check_layout(fn, x, params, axis, ghost_batch_size, training)
-    check_mask(fn, mask, jnp.shape(x))
+    validate.mask(fn, "mask", mask, jnp.shape(x), meaning=MASK_MEANING)
     out_dtype = jnp.result_type(x) if dtype is None else jnp.dtype(dtype)
     stat_dtype = compute_dtype(jnp.result_type(jnp.result_type(x), out_dtype))
     shape = jnp.shape(x)
@@ -364,8 +366,8 @@ def batch_renorm(
       Ioffe, *Batch Renormalization: Towards Reducing Minibatch Dependence in
       Batch-Normalized Models*, NeurIPS 2017.
     """
-    _checks.check_number("r_max", r_max, low=1.0)
-    _checks.check_number("d_max", d_max, low=0.0)
+    validate.number("batch_renorm", "r_max", r_max, low=1.0)
+    validate.number("batch_renorm", "d_max", d_max, low=0.0)
     return _normalize(
         "batch_renorm",
         x,

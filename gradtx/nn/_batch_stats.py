@@ -1,4 +1,4 @@
-r"""Batch statistics for the normalization layers, and checks of their inputs.
+r"""Batch statistics for the normalization layers, and the layout of their inputs.
 
 Mean and variance, masked or not, on one device or averaged across a mapped
 axis. The variance is computed in two passes by default, the mean first and
@@ -11,16 +11,11 @@ float32's 7 digits: at :math:`|\mu|/\sigma = 3000` nothing is left.
 
 from __future__ import annotations
 
-import operator
-from collections.abc import Sequence
-from typing import Any
-
 import jax
 import jax.numpy as jnp
-import numpy as np
 
-from gradtx import _checks
-from gradtx._numerics import abs_sq
+from gradtx._internal import validate
+from gradtx._internal.numerics import abs_sq
 
 Groups = tuple[tuple[int, ...], ...]
 
@@ -36,96 +31,51 @@ def check_layout(
     """Validates shapes; returns (feature axis, number of ghost batches)."""
     ndim = jnp.ndim(x)
     if ndim == 0:
-        raise ValueError(f"{fn}: the input is a scalar; it needs a feature axis.")
+        raise validate.error(ValueError, fn, "x is a scalar; it needs a feature axis.")
     if not -ndim <= axis < ndim:
-        raise ValueError(
-            f"{fn}: axis={axis} is out of range for an input of shape {jnp.shape(x)}."
+        raise validate.error(
+            ValueError,
+            fn,
+            f"axis={axis} is out of range for an input of shape {jnp.shape(x)}.",
         )
     feature = axis % ndim
     features = jnp.shape(x)[feature]
     for name, value in params.items():
         if value is not None and jnp.shape(value) != (features,):
-            raise ValueError(
-                f"{fn}: {name} has shape {jnp.shape(value)} but the input has "
+            raise validate.error(
+                ValueError,
+                fn,
+                f"{name} has shape {jnp.shape(value)} but the input has "
                 f"{features} features along axis {axis} (shape {jnp.shape(x)}); "
-                "they must match (num_features, or the axis, is wrong)."
+                "they must match (num_features, or the axis, is wrong).",
             )
     if ghost_batch_size is None or not training:
         return feature, 1
-    _checks.check_int(
-        "ghost_batch_size", ghost_batch_size, low=1, meaning="examples per ghost batch"
+    validate.integer(
+        fn,
+        "ghost_batch_size",
+        ghost_batch_size,
+        low=1,
+        meaning="examples per ghost batch",
     )
     if feature == 0:
-        raise ValueError(
-            f"{fn}: ghost batches split axis 0, which is the feature axis here "
-            f"(axis={axis}, shape {jnp.shape(x)}); put the batch first."
+        raise validate.error(
+            ValueError,
+            fn,
+            f"ghost_batch_size splits axis 0 into ghost batches, but axis 0 is the "
+            f"feature axis here (axis={axis}, shape {jnp.shape(x)}); put the batch "
+            "first.",
         )
     batch = jnp.shape(x)[0]
     if batch % ghost_batch_size:
-        raise ValueError(
-            f"{fn}: ghost_batch_size={ghost_batch_size} does not divide the batch "
+        raise validate.error(
+            ValueError,
+            fn,
+            f"ghost_batch_size={ghost_batch_size} does not divide the batch "
             f"of {batch} examples (axis 0 of shape {jnp.shape(x)}); use a batch "
-            "size that is a multiple of it."
+            "size that is a multiple of it.",
         )
     return feature, batch // ghost_batch_size
-
-
-def check_mask(fn: str, mask: Any, shape: tuple[int, ...]) -> None:
-    """Raises unless ``mask`` is None or a boolean array that broadcasts to shape."""
-    if mask is None:
-        return
-    dtype = jnp.result_type(mask)
-    if dtype != jnp.bool_:
-        raise TypeError(
-            f"{fn}: mask has dtype {dtype}; it must be boolean (True: the element "
-            "counts in the batch statistics), e.g. mask=labels >= 0 or "
-            "mask.astype(bool)."
-        )
-    mask_shape = tuple(jnp.shape(mask))
-    try:
-        broadcast = np.broadcast_shapes(mask_shape, shape)
-    except ValueError:
-        broadcast = None
-    if broadcast != shape:
-        raise ValueError(
-            f"{fn}: mask has shape {mask_shape}, which does not broadcast to the "
-            f"input's shape {shape}; give it the input's shape, or 1 along the "
-            f"axes it does not vary on (e.g. {shape[:1] + (1,) * (len(shape) - 1)} "
-            "to mask whole examples)."
-        )
-
-
-def check_groups(
-    fn: str, groups: Sequence[Sequence[int]] | None, axis_name: str | None
-) -> Groups | None:
-    """Checks ``axis_index_groups`` and returns it as a tuple of tuples."""
-    if groups is None:
-        return None
-    if axis_name is None:
-        raise ValueError(
-            f"{fn}: axis_index_groups={groups!r} splits the devices of a mapped "
-            "axis into groups, but axis_name is None; pass axis_name= (the "
-            "pmap axis) too, or drop axis_index_groups."
-        )
-    try:
-        out = tuple(tuple(operator.index(i) for i in group) for group in groups)
-    except TypeError:
-        out = ()
-    flat = [i for group in out for i in group]
-    sizes = {len(group) for group in out}
-    if (
-        not out
-        or sizes == {0}
-        or len(sizes) != 1
-        or min(flat) < 0
-        or len(set(flat)) != len(flat)
-    ):
-        raise ValueError(
-            f"{fn}: axis_index_groups={groups!r} must be groups of device indices "
-            "of equal size, each index once, e.g. [[0, 1], [2, 3]] for 4 devices "
-            "normalized in pairs (as lax.psum's axis_index_groups)."
-        )
-    return out
 
 
 def moments(

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import jax
 from flax import nnx
 
-from gradtx import _checks
+from gradtx._internal import validate
 from gradtx.nn import functional
 
 __all__ = ["DropPath", "Dropout", "SpatialDropout"]
@@ -34,18 +34,22 @@ class _RandomMode(nnx.Module):
         elif rngs is None:
             self.rngs = nnx.data(None)
         else:
-            raise TypeError(
+            raise validate.error(
+                TypeError,
+                type(self).__name__,
                 f"rngs is {type(rngs).__name__}; expected nnx.Rngs, an "
-                "nnx.RngStream or None."
+                "nnx.RngStream or None.",
             )
 
     def _mode(self, deterministic: bool | None) -> bool:
         mode = self.deterministic if deterministic is None else deterministic
         if mode is None:
-            raise ValueError(
-                f"{type(self).__name__} has no mode: pass deterministic= to the "
-                "constructor or the call, or use model.train() / model.eval() / "
-                "nnx.view(model, deterministic=...)."
+            raise validate.error(
+                ValueError,
+                type(self).__name__,
+                "deterministic is None: the layer has no mode. Pass "
+                "deterministic= to the constructor or the call, or use "
+                "model.train() / model.eval() / nnx.view(model, deterministic=...).",
             )
         return bool(mode)
 
@@ -57,9 +61,11 @@ class _RandomMode(nnx.Module):
             return source()
         if source is None or isinstance(source, jax.Array):
             return source
-        raise TypeError(
+        raise validate.error(
+            TypeError,
+            type(self).__name__,
             f"rngs is {type(source).__name__}; expected nnx.Rngs, an "
-            "nnx.RngStream or a key."
+            "nnx.RngStream or a key.",
         )
 
     def set_view(self, deterministic: bool | None = None) -> None:
@@ -83,7 +89,7 @@ class _Stochastic(_RandomMode):
         rng_collection: str = "dropout",
         rngs: nnx.Rngs | nnx.RngStream | None = None,
     ) -> None:
-        _checks.check_number("rate", rate, low=0.0, high=1.0)
+        validate.number(type(self).__name__, "rate", rate, low=0.0, high=1.0)
         self.rate = rate
         super().__init__(
             deterministic=deterministic, rng_collection=rng_collection, rngs=rngs
@@ -106,10 +112,12 @@ class _Stochastic(_RandomMode):
         if not off and self.rate != 1.0:
             key = self._key(rngs)
             if key is None:
-                raise ValueError(
-                    f"{type(self).__name__} is in training mode but has no rngs: "
-                    "pass rngs=nnx.Rngs(dropout=0) to the constructor or rngs= to "
-                    "the call."
+                raise validate.error(
+                    ValueError,
+                    type(self).__name__,
+                    "the layer is in training mode but has no rngs: pass "
+                    "rngs=nnx.Rngs(dropout=0) to the constructor or rngs= to the "
+                    "call.",
                 )
         return self._apply(key, inputs, off)
 
@@ -163,8 +171,8 @@ class Dropout(_Stochastic):
             rng_collection=rng_collection,
             rngs=rngs,
         )
-        self.broadcast_dims = functional._check_broadcast_dims(
-            "Dropout", broadcast_dims
+        self.broadcast_dims = validate.axes(
+            "Dropout", "broadcast_dims", broadcast_dims, allow_int=False
         )
 
     def _apply(self, key: jax.Array | None, x: jax.Array, off: bool) -> jax.Array:
@@ -208,7 +216,7 @@ class SpatialDropout(_Stochastic):
             rng_collection=rng_collection,
             rngs=rngs,
         )
-        functional._check_axis_type("SpatialDropout", "channel_axis", channel_axis)
+        validate.axis("SpatialDropout", "channel_axis", channel_axis)
         self.channel_axis = channel_axis
 
     def _apply(self, key: jax.Array | None, x: jax.Array, off: bool) -> jax.Array:

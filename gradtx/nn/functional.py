@@ -10,9 +10,8 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
-from gradtx import _checks
+from gradtx._internal import validate
 from gradtx.nn._batch_norm_fn import batch_norm as batch_norm
 from gradtx.nn._batch_norm_fn import batch_renorm as batch_renorm
 
@@ -25,56 +24,12 @@ __all__ = [
 ]
 
 
-_AXIS_OUT_OF_RANGE = (
-    "{fn}: {arg}={value!r} names axis {axis}, but the input has shape {shape} "
-    "(rank {ndim}): axes must be in [{low}, {ndim}), negative ones counting from "
-    "the end. {hint}"
-)
 _BROADCAST_HINT = (
     "broadcast_dims are the axes along which one mask value is shared, e.g. "
     "(1, 2) for NHWC input drops whole feature maps; an axis wrapped modulo the "
     "rank would silently drop whole rows or columns instead."
 )
 _CHANNEL_HINT = "The channel axis is -1 for NHWC input, 1 for NCHW."
-
-
-def _check_axis_type(fn: str, arg: str, value: Any) -> None:
-    """Raises TypeError unless ``value`` is an int axis (not a bool)."""
-    if not isinstance(value, int | np.integer) or isinstance(value, bool | np.bool_):
-        raise TypeError(f"{fn}: {arg} takes int axes, got {value!r}.")
-
-
-def _check_broadcast_dims(fn: str, broadcast_dims: Any) -> tuple[int, ...]:
-    """``broadcast_dims`` as a tuple of ints; raises TypeError otherwise."""
-    if isinstance(broadcast_dims, int | np.integer | str):
-        raise TypeError(
-            f"{fn}: broadcast_dims must be a sequence of axes, e.g. (1, 2), got "
-            f"{broadcast_dims!r}; for one axis write ({broadcast_dims!r},)."
-        )
-    dims = tuple(broadcast_dims)
-    for d in dims:
-        _check_axis_type(fn, "broadcast_dims", d)
-    return dims
-
-
-def _axis(fn: str, arg: str, shown: Any, axis: Any, shape: tuple, hint: str) -> int:
-    """``axis`` in [0, ndim); raises naming the argument and the input's shape."""
-    _check_axis_type(fn, arg, axis)
-    ndim = len(shape)
-    if not -ndim <= axis < ndim:
-        raise ValueError(
-            _AXIS_OUT_OF_RANGE.format(
-                fn=fn,
-                arg=arg,
-                value=shown,
-                axis=axis,
-                shape=shape,
-                ndim=ndim,
-                low=-ndim,
-                hint=hint,
-            )
-        )
-    return int(axis) % ndim
 
 
 def _broadcast_mask_shape(
@@ -86,8 +41,11 @@ def _broadcast_mask_shape(
     of range raises (Flax's ``IndexError``), never wraps modulo the rank.
     """
     shape = tuple(jnp.shape(x))
-    dims = _check_broadcast_dims(fn, broadcast_dims)
-    axes = {_axis(fn, "broadcast_dims", dims, d, shape, _BROADCAST_HINT) for d in dims}
+    dims = validate.axes(fn, "broadcast_dims", broadcast_dims, allow_int=False)
+    axes = {
+        validate.axis(fn, "broadcast_dims", d, shape, shown=dims, hint=_BROADCAST_HINT)
+        for d in dims
+    }
     return tuple(1 if i in axes else s for i, s in enumerate(shape))
 
 
@@ -97,20 +55,23 @@ def _masked_scale(
     rate: Any,
     mask_shape: tuple[int, ...],
     deterministic: bool,
-    name: str,
+    fn: str,
 ) -> jax.Array:
     """Inverted dropout of ``x`` with a Bernoulli(1 - rate) mask of mask_shape."""
-    _checks.check_number("rate", rate, low=0.0, high=1.0)
-    _checks.check_bool("deterministic", deterministic)
-    concrete = _checks.concrete_float(rate)
+    validate.number(fn, "rate", rate, low=0.0, high=1.0)
+    validate.boolean(fn, "deterministic", deterministic)
+    concrete = validate.concrete_float(rate)
     if deterministic or concrete == 0.0:
         return x
     if concrete == 1.0:
         return jnp.zeros_like(x)  # no 0 * inf: finite values and gradients
     if key is None:
-        raise ValueError(
-            f"{name} needs a PRNG key in training mode (rate={rate!r}); pass "
-            "key=jax.random.key(seed), or deterministic=True to turn it off."
+        raise validate.error(
+            ValueError,
+            fn,
+            f"key is None, but {fn} needs a PRNG key in training mode "
+            f"(rate={rate!r}); pass key=jax.random.key(seed), or "
+            "deterministic=True to turn it off.",
         )
     if concrete is not None:  # draws and divides exactly as flax.nnx.Dropout
         keep_prob = 1.0 - concrete
@@ -252,17 +213,20 @@ def _spatial_dropout(
     """:func:`spatial_dropout`, its errors naming ``fn``."""
     shape = tuple(jnp.shape(x))
     if len(shape) < 3:
-        raise ValueError(
-            f"{fn} needs batch, spatial and channel axes; got shape {shape}. Use "
-            "dropout for vectors."
+        raise validate.error(
+            ValueError,
+            fn,
+            f"x has shape {shape}, but {fn} needs batch, spatial and channel "
+            "axes. Use dropout for vectors.",
         )
-    hint = _CHANNEL_HINT
-    channel = _axis(fn, "channel_axis", channel_axis, channel_axis, shape, hint)
+    channel = validate.axis(fn, "channel_axis", channel_axis, shape, hint=_CHANNEL_HINT)
     if channel == 0:
-        raise ValueError(
-            f"{fn}: channel_axis={channel_axis!r} is axis 0, the batch axis of the "
+        raise validate.error(
+            ValueError,
+            fn,
+            f"channel_axis={channel_axis!r} is axis 0, the batch axis of the "
             f"input of shape {shape}; a mask per example would drop whole "
-            f"examples (that is drop_path). {_CHANNEL_HINT}"
+            f"examples (that is drop_path). {_CHANNEL_HINT}",
         )
     mask = tuple(s if i in (0, channel) else 1 for i, s in enumerate(shape))
     return _masked_scale(key, x, rate, mask, deterministic, fn)

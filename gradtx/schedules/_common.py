@@ -2,54 +2,28 @@
 
 from __future__ import annotations
 
-import itertools
-import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TypeAlias
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 from jax.typing import ArrayLike
 
-from gradtx._checks import check_number, concrete_float
+from gradtx._internal import validate
 
 Schedule: TypeAlias = Callable[[ArrayLike], ArrayLike]
 ScalarOrSchedule: TypeAlias = float | jax.Array | Schedule
 
 _CONSTANT_HINT = "(optax returns a constant schedule here; use constant_schedule.)"
-_POSITIVE: dict[str, Any] = {"low": 0.0, "low_open": True}
+# The length of a transition: > 0 (optax returns a constant schedule for 0).
+_LENGTH: dict[str, Any] = {"low": 0.0, "low_open": True, "hint": _CONSTANT_HINT}
 _FINITE_POSITIVE: dict[str, Any] = {"low": 0.0, "low_open": True, "high_open": True}
 
 
-def _check(name: str, value: Any, *, hint: str = "", **bounds: Any) -> None:
-    """Like ``check_number``, with ``hint`` appended to the ValueError."""
-    try:
-        check_number(name, value, **bounds)
-    except ValueError as err:
-        raise ValueError(f"{err} {hint}".rstrip()) from None
-
-
-def _check_finite(**values: Any) -> None:
+def _finite(fn: str, **values: Any) -> None:
+    """Checks that each of ``values`` (by argument name) is a finite number."""
     for name, value in values.items():
-        check_number(name, value, low=-math.inf, low_open=True, high_open=True)
-
-
-def _check_boundaries(
-    name: str, boundaries: Iterable[Any], increasing: bool = True
-) -> list[Any]:
-    """Checks that step boundaries are non-negative, strictly increasing ints."""
-    bounds = list(boundaries)
-    shown = "[" + ", ".join(str(b) for b in bounds) + "]"
-    ints = [b for b in bounds if not isinstance(b, jax.core.Tracer)]
-    for b in ints:
-        if np.shape(b) != () or not np.issubdtype(np.asarray(b).dtype, np.integer):
-            raise TypeError(f"{name} must be integer step counts, got {b!r}.")
-    if any(int(b) < 0 for b in ints):
-        raise ValueError(f"{name} must be non-negative, got {shown}.")
-    if increasing and any(int(a) >= int(b) for a, b in itertools.pairwise(ints)):
-        raise ValueError(f"{name} must be strictly increasing, got {shown}.")
-    return bounds
+        validate.number(fn, name, value)
 
 
 def _dtype(*values: Any) -> Any:
@@ -125,7 +99,7 @@ def _cosine(init: Any, end: Any, steps: Any, exponent: Any) -> Schedule:
         sin2, cos2 = jnp.sin(angle) ** 2, jnp.cos(angle) ** 2
         half_cos = jnp.where(early, cos2, sin2)
         rest = jnp.where(early, sin2, cos2)
-        if concrete_float(exponent) == 1.0:
+        if validate.concrete_float(exponent) == 1.0:
             return _lerp(init, end, half_cos, rest, dtype)
         w, cw = _pow_pair(half_cos, rest, early, jnp.asarray(exponent, dtype))
         return _lerp(init, end, w, cw, dtype)

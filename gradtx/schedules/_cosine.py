@@ -7,16 +7,13 @@ from typing import Any, cast
 
 from jax.typing import ArrayLike
 
-from gradtx._checks import concrete_float
+from gradtx._internal import validate
 from gradtx.schedules._common import (
-    _CONSTANT_HINT,
     _FINITE_POSITIVE,
-    _POSITIVE,
+    _LENGTH,
     Schedule,
-    _check,
-    _check_boundaries,
-    _check_finite,
     _cosine,
+    _finite,
     _join,
     _polynomial,
 )
@@ -59,10 +56,11 @@ def cosine_decay_schedule(
       Loshchilov & Hutter, *SGDR: Stochastic Gradient Descent with Warm
       Restarts*, ICLR 2017, https://arxiv.org/abs/1608.03983
     """
-    _check_finite(init_value=init_value)
-    _check("decay_steps", decay_steps, hint=_CONSTANT_HINT, **_POSITIVE)
-    _check("alpha", alpha, low=0.0, high=1.0)
-    _check("exponent", exponent, **_FINITE_POSITIVE)
+    fn = "cosine_decay_schedule"
+    _finite(fn, init_value=init_value)
+    validate.number(fn, "decay_steps", decay_steps, **_LENGTH)
+    validate.number(fn, "alpha", alpha, low=0.0, high=1.0)
+    validate.number(fn, "exponent", exponent, **_FINITE_POSITIVE)
     return _cosine(init_value, alpha * init_value, decay_steps, exponent)
 
 
@@ -113,15 +111,19 @@ def warmup_cosine_decay_schedule(
       Hour*, 2017, https://arxiv.org/abs/1706.02677 (warmup); for the decay,
       see :func:`cosine_decay_schedule`.
     """
-    _check_finite(init_value=init_value, peak_value=peak_value, end_value=end_value)
-    _check("warmup_steps", warmup_steps, low=0)
-    _check("decay_steps", decay_steps, hint=_CONSTANT_HINT, **_POSITIVE)
-    _check("exponent", exponent, **_FINITE_POSITIVE)
-    warm, total = concrete_float(warmup_steps), concrete_float(decay_steps)
+    fn = "warmup_cosine_decay_schedule"
+    _finite(fn, init_value=init_value, peak_value=peak_value, end_value=end_value)
+    validate.number(fn, "warmup_steps", warmup_steps, low=0)
+    validate.number(fn, "decay_steps", decay_steps, **_LENGTH)
+    validate.number(fn, "exponent", exponent, **_FINITE_POSITIVE)
+    warm = validate.concrete_float(warmup_steps)
+    total = validate.concrete_float(decay_steps)
     if warm is not None and total is not None and not warm < total:
-        raise ValueError(
+        raise validate.error(
+            ValueError,
+            fn,
             "decay_steps must be greater than warmup_steps (it counts the warmup "
-            f"too), got decay_steps={decay_steps!r}, warmup_steps={warmup_steps!r}."
+            f"too), got decay_steps={decay_steps!r}, warmup_steps={warmup_steps!r}.",
         )
     warmup = _polynomial(init_value, peak_value, 1, warmup_steps, 0)
     length = cast(Any, decay_steps) - warmup_steps
@@ -160,14 +162,19 @@ def join_schedules(
       >>> [float(s(t)) for t in (0, 5, 10, 1000)]
       [0.0, 0.5, 0.5, 0.5]
     """
+    fn = "join_schedules"
     schedules = list(schedules)
-    bounds = _check_boundaries("boundaries", boundaries)
+    bounds = validate.step_boundaries(fn, "boundaries", boundaries)
     if len(schedules) != len(bounds) + 1:
-        raise ValueError(
-            "join_schedules needs one more schedule than boundaries, got "
-            f"len(schedules)={len(schedules)}, len(boundaries)={len(bounds)}."
+        raise validate.error(
+            ValueError,
+            fn,
+            "schedules must hold one more schedule than boundaries, got "
+            f"len(schedules)={len(schedules)}, len(boundaries)={len(bounds)}.",
         )
     for i, s in enumerate(schedules):
         if not callable(s):
-            raise TypeError(f"schedules[{i}] must be a schedule, got {s!r}.")
+            raise validate.error(
+                TypeError, fn, f"schedules[{i}] must be a schedule, got {s!r}."
+            )
     return _join(schedules, bounds)

@@ -11,16 +11,13 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
-from gradtx._checks import check_bool, concrete_float
+from gradtx._internal import validate
 from gradtx.schedules._common import (
-    _CONSTANT_HINT,
     _FINITE_POSITIVE,
-    _POSITIVE,
+    _LENGTH,
     Schedule,
-    _check,
-    _check_boundaries,
-    _check_finite,
     _dtype,
+    _finite,
     _polynomial,
 )
 
@@ -44,7 +41,7 @@ def constant_schedule(value: ArrayLike) -> Schedule:
       >>> float(s(0)), float(s(10_000))
       (0.5, 0.5)
     """
-    _check_finite(value=value)
+    _finite("constant_schedule", value=value)
     return lambda count: jnp.full(jnp.shape(count), value, _dtype(value))
 
 
@@ -83,10 +80,11 @@ def polynomial_schedule(
       >>> [round(float(s(t)), 4) for t in (0, 5, 10, 1000)]
       [1.0, 0.25, 0.0, 0.0]
     """
-    _check_finite(init_value=init_value, end_value=end_value)
-    _check("power", power, **_FINITE_POSITIVE)
-    _check("transition_steps", transition_steps, hint=_CONSTANT_HINT, **_POSITIVE)
-    _check("transition_begin", transition_begin, low=0)
+    fn = "polynomial_schedule"
+    _finite(fn, init_value=init_value, end_value=end_value)
+    validate.number(fn, "power", power, **_FINITE_POSITIVE)
+    validate.number(fn, "transition_steps", transition_steps, **_LENGTH)
+    validate.number(fn, "transition_begin", transition_begin, low=0)
     return _polynomial(init_value, end_value, power, transition_steps, transition_begin)
 
 
@@ -122,9 +120,10 @@ def linear_schedule(
       >>> [float(s(t)) for t in (0, 5, 10, 15, 1000)]
       [0.0, 0.0, 0.5, 1.0, 1.0]
     """
-    return polynomial_schedule(
-        init_value, end_value, 1, transition_steps, transition_begin
-    )
+    with validate.named("linear_schedule"):
+        return polynomial_schedule(
+            init_value, end_value, 1, transition_steps, transition_begin
+        )
 
 
 def exponential_decay(
@@ -169,23 +168,29 @@ def exponential_decay(
       >>> [float(s(t)) for t in (0, 9, 10, 20, 1000)]
       [1.0, 1.0, 0.5, 0.25, 0.2]
     """
-    _check_finite(init_value=init_value)
-    _check("transition_steps", transition_steps, hint=_CONSTANT_HINT, **_POSITIVE)
+    fn = "exponential_decay"
+    _finite(fn, init_value=init_value)
+    validate.number(fn, "transition_steps", transition_steps, **_LENGTH)
     hint = "(To drop to 0 at a given step, use piecewise_constant_schedule.)"
-    _check("decay_rate", decay_rate, hint=hint, **_FINITE_POSITIVE)
-    _check("transition_begin", transition_begin, low=0)
-    check_bool("staircase", staircase)
+    validate.number(fn, "decay_rate", decay_rate, hint=hint, **_FINITE_POSITIVE)
+    validate.number(fn, "transition_begin", transition_begin, low=0)
+    validate.boolean(fn, "staircase", staircase)
     if end_value is not None:
-        _check_finite(end_value=end_value)
-        rate, init = concrete_float(decay_rate), concrete_float(init_value)
-        end = concrete_float(end_value)
+        _finite(fn, end_value=end_value)
+        rate = validate.concrete_float(decay_rate)
+        init, end = (
+            validate.concrete_float(init_value),
+            validate.concrete_float(end_value),
+        )
         if rate is not None and init is not None and end is not None:
             side, kind = ("<=", "lower") if rate < 1 else (">=", "upper")
             if end != init and (end > init) == (rate < 1):
-                raise ValueError(
+                raise validate.error(
+                    ValueError,
+                    fn,
                     f"end_value must be {side} init_value when decay_rate is "
                     f"{decay_rate!r} (it is a {kind} bound), got "
-                    f"end_value={end_value!r}, init_value={init_value!r}."
+                    f"end_value={end_value!r}, init_value={init_value!r}.",
                 )
 
     dtype = _dtype(init_value, decay_rate, end_value)
@@ -219,7 +224,7 @@ def _log_rounding_error(rate: ArrayLike, dtype: Any) -> float:
     correction is small, so float32 computes it to a few ulps. It is 0 (and
     skipped) for rates that the dtype holds exactly, and for tracers.
     """
-    exact = concrete_float(rate)
+    exact = validate.concrete_float(rate)
     if exact is None or exact <= 0:
         return 0.0
     rounded = float(np.asarray(exact, np.dtype(dtype)))
@@ -255,16 +260,20 @@ def piecewise_constant_schedule(
       >>> [float(s(t)) for t in (0, 99, 100, 200, 10_000)]
       [1.0, 1.0, 0.5, 0.25, 0.25]
     """
-    _check_finite(init_value=init_value)
+    fn = "piecewise_constant_schedule"
+    _finite(fn, init_value=init_value)
     scales = {} if boundaries_and_scales is None else boundaries_and_scales
     if not isinstance(scales, Mapping):
-        raise TypeError(f"boundaries_and_scales must be a dict, got {scales!r}.")
+        raise validate.error(
+            TypeError, fn, f"boundaries_and_scales must be a dict, got {scales!r}."
+        )
     name = "the steps (keys) of boundaries_and_scales"
-    steps = sorted(_check_boundaries(name, scales, increasing=False), key=int)
-    items = [(b, scales[b]) for b in steps]
+    bounds = validate.step_boundaries(fn, name, scales, increasing=False)
+    items = [(b, scales[b]) for b in sorted(bounds, key=int)]
     hint = "(A negative learning-rate scale flips the update.)"
     for b, s in items:
-        _check(f"boundaries_and_scales[{b}]", s, hint=hint, low=0, high_open=True)
+        where = f"boundaries_and_scales[{b}]"
+        validate.number(fn, where, s, hint=hint, low=0, high_open=True)
 
     def schedule(count: ArrayLike) -> jax.Array:
         dtype = _dtype(init_value, *(s for _, s in items))

@@ -6,8 +6,8 @@ from typing import Any, NamedTuple
 
 import jax
 
-from gradtx import _checks
-from gradtx._numerics import (
+from gradtx._internal import validate
+from gradtx._internal.numerics import (
     bias_correction,
     leafwise,
     safe_increment,
@@ -16,8 +16,6 @@ from gradtx._numerics import (
     zeros_like,
 )
 from gradtx.core import GradientTransformation, Params, Updates
-from gradtx.errors import check_params
-from gradtx.transforms._common import check_update_inputs
 
 __all__ = ["EmaState", "TraceState", "ema", "trace"]
 
@@ -63,17 +61,19 @@ def trace(
       >>> u
       Array([1.5], dtype=float32)
     """
-    _checks.check_number("decay", decay, low=0.0, high=1.0, high_open=True)
-    _checks.check_bool("nesterov", nesterov)
+    fn = validate.who("trace")
+    validate.number(fn, "decay", decay, low=0.0, high=1.0, high_open=True)
+    validate.boolean(fn, "nesterov", nesterov)
 
     def init(params: Params) -> TraceState:
-        check_params(params)
+        validate.params(fn, params)
         return TraceState(trace=zeros_like(params, accumulator_dtype))
 
     def update(
         updates: Updates, state: TraceState, params: Params | None = None, **_: Any
     ) -> tuple[Updates, TraceState]:
-        check_update_inputs(
+        validate.updates(
+            fn,
             updates,
             params,
             state.trace,
@@ -130,17 +130,19 @@ def ema(
       >>> u  # debiased: the first average equals the first update
       Array([2.], dtype=float32)
     """
-    _checks.check_number("decay", decay, low=0.0, high=1.0, high_open=True)
-    _checks.check_bool("debias", debias)
+    fn = validate.who("ema")
+    validate.number(fn, "decay", decay, low=0.0, high=1.0, high_open=True)
+    validate.boolean(fn, "debias", debias)
 
     def init(params: Params) -> EmaState:
-        check_params(params)
+        validate.params(fn, params)
         return EmaState(count=zero_count(), ema=zeros_like(params, accumulator_dtype))
 
     def update(
         updates: Updates, state: EmaState, params: Params | None = None, **_: Any
     ) -> tuple[Updates, EmaState]:
-        check_update_inputs(
+        validate.updates(
+            fn,
             updates,
             params,
             state.ema,

@@ -10,12 +10,10 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from gradtx import _checks, _numerics
-from gradtx._numerics import abs_sq, full_like, up
+from gradtx._internal import numerics, validate
+from gradtx._internal.numerics import abs_sq, full_like, up
 from gradtx.core import GradientTransformation, Params, Updates
-from gradtx.errors import check_params
-from gradtx.transforms._adaptive import _check_eps, _rms_scale
-from gradtx.transforms._common import check_update_inputs
+from gradtx.transforms._adaptive import _rms_scale
 
 __all__ = ["ScaleByRssState", "scale_by_rss"]
 
@@ -59,12 +57,13 @@ def scale_by_rss(
       >>> tx.update(jnp.array([-3.0, 0.0]), tx.init(jnp.zeros(2)))[0]
       Array([-1.,  0.], dtype=float32)
     """
-    _check_eps("initial_accumulator_value", initial_accumulator_value)
-    _check_eps("eps", eps)
-    _checks.check_bool("eps_in_sqrt", eps_in_sqrt)
+    fn = validate.who("scale_by_rss")
+    validate.number(fn, "initial_accumulator_value", initial_accumulator_value, low=0.0)
+    validate.number(fn, "eps", eps, low=0.0)
+    validate.boolean(fn, "eps_in_sqrt", eps_in_sqrt)
 
     def init(params: Params) -> ScaleByRssState:
-        check_params(params)
+        validate.params(fn, params)
         return ScaleByRssState(
             sum_of_squares=full_like(params, initial_accumulator_value, real=True)
         )
@@ -72,7 +71,8 @@ def scale_by_rss(
     def update(
         updates: Updates, state: ScaleByRssState, params: Params | None = None, **_: Any
     ) -> tuple[Updates, ScaleByRssState]:
-        check_update_inputs(
+        validate.updates(
+            fn,
             updates,
             params,
             state.sum_of_squares,
@@ -90,7 +90,7 @@ def scale_by_rss(
             out = jnp.where(positive, scaled, jnp.zeros_like(scaled))
             return out, s.astype(old.dtype)
 
-        out, sos = _numerics.leafwise(leaf, updates, state.sum_of_squares, outputs=2)
+        out, sos = numerics.leafwise(leaf, updates, state.sum_of_squares, outputs=2)
         return out, ScaleByRssState(sum_of_squares=sos)
 
     return GradientTransformation(init, update)

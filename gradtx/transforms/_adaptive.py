@@ -11,8 +11,8 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from gradtx import _checks, _numerics
-from gradtx._numerics import (
+from gradtx._internal import numerics, validate
+from gradtx._internal.numerics import (
     abs_sq,
     full_like,
     safe_increment,
@@ -21,8 +21,6 @@ from gradtx._numerics import (
     zeros_like,
 )
 from gradtx.core import GradientTransformation, Params, Updates
-from gradtx.errors import check_params
-from gradtx.transforms._common import check_update_inputs
 
 __all__ = [
     "ScaleByAdamState",
@@ -34,34 +32,13 @@ __all__ = [
 ]
 
 
-def _check_decay(name: str, value: Any) -> None:
-    _checks.check_number(name, value, low=0.0, high=1.0, high_open=True)
-
-
-def _check_eps(name: str, value: Any) -> None:
-    _checks.check_number(name, value, low=0.0)
-
-
+_DECAY: dict[str, Any] = {"low": 0.0, "high": 1.0, "high_open": True}
 _EPS_ZERO = (
-    "{fn}: eps must be in (0, inf){alt}, got eps={eps!r}: with eps = 0 a "
-    "coordinate whose gradients have all been 0 divides 0 by 0, and its update "
-    "is NaN. Use a small eps such as 1e-8{fix}."
+    "eps must be in (0, inf){alt}, got eps={eps!r}: with eps = 0 a coordinate "
+    "whose gradients have all been 0 divides 0 by 0, and its update is NaN. Use "
+    "a small eps such as 1e-8{fix}."
 )
-
-
-def _check_adam_eps(fn: str, eps: Any, eps_root: Any) -> None:
-    """Adam divides by sqrt(v + eps_root) + eps: one of them must be > 0."""
-    _check_eps("eps", eps)
-    _check_eps("eps_root", eps_root)
-    if _checks.concrete_float(eps) == 0.0 and _checks.concrete_float(eps_root) == 0.0:
-        raise ValueError(
-            _EPS_ZERO.format(
-                fn=fn,
-                alt=" (or [0, inf) with eps_root > 0)",
-                eps=eps,
-                fix=", or eps_root > 0",
-            )
-        )
+_NU_DTYPE_WHY = "(it holds |g|^2, a real number)"
 
 
 def _check_rms_args(
@@ -71,39 +48,25 @@ def _check_rms_args(
     initial_scale: Any,
     eps_in_sqrt: Any,
     bias_correction: Any,
+    nu_dtype: Any,
 ) -> None:
-    """The argument checks shared by scale_by_rms and scale_by_stddev.
+    """Checks the arguments scale_by_rms and scale_by_stddev share.
 
     ``eps`` must be > 0: the running mean of squares of a coordinate that only
     ever gets zero gradients decays to 0 (also from ``initial_scale > 0``, by
     underflow), and the centered form's variance estimate is 0 for constant
     gradients, so without ``eps`` the update divides by 0.
     """
-    _check_decay("decay", decay)
-    _check_eps("eps", eps)
-    if _checks.concrete_float(eps) == 0.0:
-        raise ValueError(_EPS_ZERO.format(fn=fn, alt="", eps=eps, fix=""))
-    _check_eps("initial_scale", initial_scale)
-    _checks.check_bool("eps_in_sqrt", eps_in_sqrt)
-    _checks.check_bool("bias_correction", bias_correction)
-
-
-def _check_moment_dtype(name: str, dtype: Any, *, real: bool) -> None:
-    """Raises TypeError unless ``dtype`` is None or a floating (complex) dtype."""
-    if dtype is None:
-        return
-    try:
-        dt = jnp.dtype(dtype)
-    except (TypeError, ValueError):
-        dt = None
-    kinds = (jnp.floating,) if real else (jnp.floating, jnp.complexfloating)
-    if dt is None or not any(jnp.issubdtype(dt, k) for k in kinds):
-        what = "a real floating dtype" if real else "a floating or complex dtype"
-        why = " (it holds |g|^2, a real number)" if real else ""
-        raise TypeError(
-            f"{name} must be None or {what}{why}, e.g. jnp.float32 or "
-            f"jnp.bfloat16; got {dtype!r}."
-        )
+    validate.number(fn, "decay", decay, **_DECAY)
+    validate.number(fn, "eps", eps, low=0.0)
+    if validate.concrete_float(eps) == 0.0:
+        raise validate.error(ValueError, fn, _EPS_ZERO.format(alt="", eps=eps, fix=""))
+    validate.number(fn, "initial_scale", initial_scale, low=0.0)
+    validate.boolean(fn, "eps_in_sqrt", eps_in_sqrt)
+    validate.boolean(fn, "bias_correction", bias_correction)
+    validate.dtype(
+        fn, "nu_dtype", nu_dtype, kind="real", optional=True, why=_NU_DTYPE_WHY
+    )
 
 
 def _first_moment_zeros(params: Params, mu_dtype: Any) -> Any:
@@ -189,12 +152,22 @@ def scale_by_adam(
       >>> u  # the first step is sign(g), up to eps
       Array([ 1., -1.], dtype=float32)
     """
-    _check_decay("b1", b1)
-    _check_decay("b2", b2)
-    _check_adam_eps("scale_by_adam", eps, eps_root)
-    _checks.check_bool("nesterov", nesterov)
-    _check_moment_dtype("mu_dtype", mu_dtype, real=False)
-    _check_moment_dtype("nu_dtype", nu_dtype, real=True)
+    fn = validate.who("scale_by_adam")
+    validate.number(fn, "b1", b1, **_DECAY)
+    validate.number(fn, "b2", b2, **_DECAY)
+    # Adam divides by sqrt(v + eps_root) + eps: one of them must be > 0.
+    validate.number(fn, "eps", eps, low=0.0)
+    validate.number(fn, "eps_root", eps_root, low=0.0)
+    if validate.concrete_float(eps) == 0.0 == validate.concrete_float(eps_root):
+        alt, fix = " (or [0, inf) with eps_root > 0)", ", or eps_root > 0"
+        raise validate.error(
+            ValueError, fn, _EPS_ZERO.format(alt=alt, eps=eps, fix=fix)
+        )
+    validate.boolean(fn, "nesterov", nesterov)
+    validate.dtype(fn, "mu_dtype", mu_dtype, kind="inexact", optional=True)
+    validate.dtype(
+        fn, "nu_dtype", nu_dtype, kind="real", optional=True, why=_NU_DTYPE_WHY
+    )
     # The updates are checked against a moment that has their dtype: nu (its
     # real dtype) by default, else mu; with both dtypes set, shapes only.
     checked, how = ("nu", "real") if nu_dtype is None else ("mu", "exact")
@@ -202,7 +175,7 @@ def scale_by_adam(
         checked, how = "nu", "ignore"
 
     def init(params: Params) -> ScaleByAdamState:
-        check_params(params)
+        validate.params(fn, params)
         return ScaleByAdamState(
             count=zero_count(),
             mu=_first_moment_zeros(params, mu_dtype),
@@ -215,7 +188,8 @@ def scale_by_adam(
         params: Params | None = None,
         **_: Any,
     ) -> tuple[Updates, ScaleByAdamState]:
-        check_update_inputs(
+        validate.updates(
+            fn,
             updates,
             params,
             getattr(state, checked),
@@ -223,10 +197,10 @@ def scale_by_adam(
             dtypes=how,
         )
         count = safe_increment(state.count)
-        bc1 = _numerics.bias_correction(b1, count)
-        bc2 = _numerics.bias_correction(b2, count)
+        bc1 = numerics.bias_correction(b1, count)
+        bc2 = numerics.bias_correction(b2, count)
         bc1_next = (
-            _numerics.bias_correction(b1, safe_increment(count)) if nesterov else None
+            numerics.bias_correction(b1, safe_increment(count)) if nesterov else None
         )
 
         def leaf(
@@ -249,7 +223,7 @@ def scale_by_adam(
             out = (m_hat / (jnp.sqrt(v_hat + eps_root) + eps)).astype(g.dtype)
             return out, m.astype(m_old.dtype), v.astype(v_old.dtype)
 
-        out, mu, nu = _numerics.leafwise(
+        out, mu, nu = numerics.leafwise(
             leaf, updates, state.mu, state.nu, scalars=(bc1, bc2, bc1_next), outputs=3
         )
         return out, ScaleByAdamState(count=count, mu=mu, nu=nu)
@@ -311,15 +285,15 @@ def scale_by_rms(
       >>> tx.update(jnp.array([2.0]), tx.init(jnp.zeros(1)))[0]  # 2 / sqrt(0.25 * 4)
       Array([2.], dtype=float32)
     """
+    fn = validate.who("scale_by_rms")
     _check_rms_args(
-        "scale_by_rms", decay, eps, initial_scale, eps_in_sqrt, bias_correction
+        fn, decay, eps, initial_scale, eps_in_sqrt, bias_correction, nu_dtype
     )
-    _check_moment_dtype("nu_dtype", nu_dtype, real=True)
     debias = bias_correction
     how = "real" if nu_dtype is None else "ignore"  # nu's dtype vs the updates'
 
     def init(params: Params) -> ScaleByRmsState:
-        check_params(params)
+        validate.params(fn, params)
         return ScaleByRmsState(
             count=zero_count(),
             nu=full_like(params, initial_scale, nu_dtype, real=True),
@@ -328,11 +302,11 @@ def scale_by_rms(
     def update(
         updates: Updates, state: ScaleByRmsState, params: Params | None = None, **_: Any
     ) -> tuple[Updates, ScaleByRmsState]:
-        check_update_inputs(
-            updates, params, state.nu, name="scale_by_rms state.nu", dtypes=how
+        validate.updates(
+            fn, updates, params, state.nu, name="scale_by_rms state.nu", dtypes=how
         )
         count = safe_increment(state.count)
-        bc = _numerics.bias_correction(decay, count) if debias else None
+        bc = numerics.bias_correction(decay, count) if debias else None
 
         def leaf(
             g: jax.Array, old: jax.Array, bc: jax.Array | None
@@ -341,7 +315,7 @@ def scale_by_rms(
             v_hat = v if bc is None else v / bc.astype(v.dtype)
             return _rms_scale(g, v_hat, eps, eps_in_sqrt), v.astype(old.dtype)
 
-        out, nu = _numerics.leafwise(leaf, updates, state.nu, scalars=(bc,), outputs=2)
+        out, nu = numerics.leafwise(leaf, updates, state.nu, scalars=(bc,), outputs=2)
         return out, ScaleByRmsState(count=count, nu=nu)
 
     return GradientTransformation(init, update)
@@ -396,14 +370,14 @@ def scale_by_stddev(
       >>> tx.update(jnp.array([2.0]), tx.init(jnp.zeros(1)))[0]  # 2 / sqrt(2 - 1)
       Array([2.], dtype=float32)
     """
+    fn = validate.who("scale_by_stddev")
     _check_rms_args(
-        "scale_by_stddev", decay, eps, initial_scale, eps_in_sqrt, bias_correction
+        fn, decay, eps, initial_scale, eps_in_sqrt, bias_correction, nu_dtype
     )
-    _check_moment_dtype("nu_dtype", nu_dtype, real=True)
     debias = bias_correction
 
     def init(params: Params) -> ScaleByStddevState:
-        check_params(params)
+        validate.params(fn, params)
         return ScaleByStddevState(
             count=zero_count(),
             mu=zeros_like(params),
@@ -416,11 +390,9 @@ def scale_by_stddev(
         params: Params | None = None,
         **_: Any,
     ) -> tuple[Updates, ScaleByStddevState]:
-        check_update_inputs(
-            updates, params, state.mu, name="scale_by_stddev state.mu", dtypes="exact"
-        )
+        validate.updates(fn, updates, params, state.mu, name="scale_by_stddev state.mu")
         count = safe_increment(state.count)
-        bc = _numerics.bias_correction(decay, count) if debias else None
+        bc = numerics.bias_correction(decay, count) if debias else None
 
         def leaf(
             g: jax.Array, m_old: jax.Array, v_old: jax.Array, bc: jax.Array | None
@@ -436,7 +408,7 @@ def scale_by_stddev(
             out = _rms_scale(g, var, eps, eps_in_sqrt)
             return out, m.astype(m_old.dtype), v.astype(v_old.dtype)
 
-        out, mu, nu = _numerics.leafwise(
+        out, mu, nu = numerics.leafwise(
             leaf, updates, state.mu, state.nu, scalars=(bc,), outputs=3
         )
         return out, ScaleByStddevState(count=count, mu=mu, nu=nu)

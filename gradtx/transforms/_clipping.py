@@ -7,15 +7,14 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from gradtx import _checks
-from gradtx._numerics import abs_sq, leafwise, real_dtype, reduce_leaves, up
+from gradtx._internal import validate
+from gradtx._internal.numerics import abs_sq, leafwise, real_dtype, reduce_leaves, up
 from gradtx.core import (
     EmptyState,
     GradientTransformation,
     Params,
     Updates,
-    _init_empty,
-    check_against_params,
+    init_empty_state,
 )
 
 __all__ = [
@@ -52,22 +51,25 @@ def clip(max_delta: Any) -> GradientTransformation:
       >>> tx.update(jnp.array([3.0, -0.5, -2.0]), tx.init(jnp.zeros(3)))[0]
       Array([ 1. , -0.5, -1. ], dtype=float32)
     """
-    _checks.check_number("max_delta", max_delta, low=0.0, low_open=True)
+    fn = validate.who("clip")
+    validate.number(fn, "max_delta", max_delta, low=0.0, low_open=True)
 
     def update(
         updates: Updates, state: EmptyState, params: Params | None = None, **_: Any
     ) -> tuple[Updates, EmptyState]:
-        check_against_params(updates, params)
+        validate.updates(fn, updates, params)
         if any(jnp.iscomplexobj(g) for g in jax.tree.leaves(updates)):
-            raise TypeError(
-                "clip is element-wise on real values; it got complex updates. Use "
-                "clip_by_global_norm, which works on |u|."
+            raise validate.error(
+                TypeError,
+                fn,
+                "updates are complex, but clip is element-wise on real values. "
+                "Use clip_by_global_norm, which works on |u|.",
             )
         return jax.tree.map(
             lambda g: jnp.clip(g, -max_delta, max_delta).astype(g.dtype), updates
         ), state
 
-    return GradientTransformation(_init_empty, update)
+    return GradientTransformation(init_empty_state, update)
 
 
 def _sum_of_squares(tree: Any) -> jax.Array:
@@ -132,12 +134,13 @@ def clip_by_global_norm(max_norm: Any) -> GradientTransformation:
       Pascanu, Mikolov & Bengio, *On the difficulty of training recurrent neural
       networks*, ICML 2013, https://arxiv.org/abs/1211.5063
     """
-    _checks.check_number("max_norm", max_norm, low=0.0, low_open=True)
+    fn = validate.who("clip_by_global_norm")
+    validate.number(fn, "max_norm", max_norm, low=0.0, low_open=True)
 
     def update(
         updates: Updates, state: EmptyState, params: Params | None = None, **_: Any
     ) -> tuple[Updates, EmptyState]:
-        check_against_params(updates, params)
+        validate.updates(fn, updates, params)
         sq = _sum_of_squares(updates)
         c = jnp.asarray(max_norm, sq.dtype)
         # factor = c / max(|u|, c), written so that
@@ -151,7 +154,7 @@ def clip_by_global_norm(max_norm: Any) -> GradientTransformation:
         factor = c / norm
         return leafwise(_scale_leaf, updates, scalars=(factor,)), state
 
-    return GradientTransformation(_init_empty, update)
+    return GradientTransformation(init_empty_state, update)
 
 
 def _scale_leaf(g: jax.Array, factor: jax.Array) -> jax.Array:
@@ -183,7 +186,8 @@ def clip_by_block_rms(threshold: Any) -> GradientTransformation:
       ...           tx.init({"a": jnp.zeros(2), "b": jnp.zeros(1)}))[0]["a"]
       Array([0.84852815, 1.1313709 ], dtype=float32)
     """
-    _checks.check_number("threshold", threshold, low=0.0, low_open=True)
+    fn = validate.who("clip_by_block_rms")
+    validate.number(fn, "threshold", threshold, low=0.0, low_open=True)
 
     def leaf(u: jax.Array) -> jax.Array:
         rms = jnp.sqrt(jnp.mean(abs_sq(up(u))))
@@ -193,10 +197,10 @@ def clip_by_block_rms(threshold: Any) -> GradientTransformation:
     def update(
         updates: Updates, state: EmptyState, params: Params | None = None, **_: Any
     ) -> tuple[Updates, EmptyState]:
-        check_against_params(updates, params)
+        validate.updates(fn, updates, params)
         return leafwise(leaf, updates), state
 
-    return GradientTransformation(_init_empty, update)
+    return GradientTransformation(init_empty_state, update)
 
 
 def unitwise_norm(x: jax.Array) -> jax.Array:
@@ -224,9 +228,11 @@ def unitwise_norm(x: jax.Array) -> jax.Array:
     elif x.ndim in (4, 5):
         axes = tuple(range(x.ndim - 1))
     else:
-        raise ValueError(
-            f"unitwise_norm handles arrays of up to 5 dimensions, got shape "
-            f"{x.shape}; mask such leaves out of adaptive_grad_clip."
+        raise validate.error(
+            ValueError,
+            "unitwise_norm",
+            f"x has shape {x.shape}, but unitwise_norm handles arrays of up to 5 "
+            "dimensions; mask such leaves out of adaptive_grad_clip.",
         )
     sq = jnp.sum(abs_sq(up(x)), axes, keepdims=True)
     return jnp.broadcast_to(jnp.sqrt(sq), x.shape)
@@ -271,8 +277,9 @@ def adaptive_grad_clip(clipping: Any, eps: Any = 1e-3) -> GradientTransformation
       Recognition Without Normalization*, ICML 2021,
       https://arxiv.org/abs/2102.06171
     """
-    _checks.check_number("clipping", clipping, low=0.0, low_open=True)
-    _checks.check_number("eps", eps, low=0.0)
+    fn = validate.who("adaptive_grad_clip")
+    validate.number(fn, "clipping", clipping, low=0.0, low_open=True)
+    validate.number(fn, "eps", eps, low=0.0)
 
     def leaf(g: jax.Array, p: jax.Array) -> jax.Array:
         g_norm = unitwise_norm(g)
@@ -284,11 +291,13 @@ def adaptive_grad_clip(clipping: Any, eps: Any = 1e-3) -> GradientTransformation
         updates: Updates, state: EmptyState, params: Params | None = None, **_: Any
     ) -> tuple[Updates, EmptyState]:
         if params is None:
-            raise ValueError(
-                "adaptive_grad_clip scales by the params' norms; pass params to "
-                "update: tx.update(grads, state, params)."
+            raise validate.error(
+                ValueError,
+                fn,
+                "params is None, but adaptive_grad_clip scales by the params' "
+                "norms; pass params to update: tx.update(grads, state, params).",
             )
-        check_against_params(updates, params)
+        validate.updates(fn, updates, params)
         return leafwise(leaf, updates, params), state
 
-    return GradientTransformation(_init_empty, update)
+    return GradientTransformation(init_empty_state, update)

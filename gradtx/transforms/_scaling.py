@@ -8,19 +8,17 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from gradtx import _checks, _numerics
-from gradtx._numerics import safe_increment, zero_count
+from gradtx._internal import numerics, validate
+from gradtx._internal.numerics import safe_increment, zero_count
 from gradtx.core import (
     EmptyState,
     GradientTransformation,
     OptState,
     Params,
     Updates,
-    _init_empty,
-    check_against_params,
     identity,
+    init_empty_state,
 )
-from gradtx.errors import check_params
 from gradtx.schedules import ScalarOrSchedule, Schedule
 
 __all__ = [
@@ -53,15 +51,16 @@ def scale(step_size: Any) -> GradientTransformation:
       >>> tx.update(jnp.ones(2), tx.init(jnp.zeros(2)))[0]
       Array([-2., -2.], dtype=float32)
     """
-    _checks.check_number("step_size", step_size)
+    fn = validate.who("scale")
+    validate.number(fn, "step_size", step_size)
 
     def update(
         updates: Updates, state: EmptyState, params: Params | None = None, **_: Any
     ) -> tuple[Updates, EmptyState]:
-        check_against_params(updates, params)
-        return _numerics.leafwise(_mul, updates, scalars=(step_size,)), state
+        validate.updates(fn, updates, params)
+        return numerics.leafwise(_mul, updates, scalars=(step_size,)), state
 
-    return GradientTransformation(_init_empty, update)
+    return GradientTransformation(init_empty_state, update)
 
 
 class ScaleByScheduleState(NamedTuple):
@@ -98,14 +97,17 @@ def scale_by_schedule(step_size_fn: Schedule) -> GradientTransformation:
       >>> u
       Array([0.5], dtype=float32)
     """
+    fn = validate.who("scale_by_schedule")
     if not callable(step_size_fn):
-        raise TypeError(
-            f"step_size_fn must be a schedule (a function of the step count), got "
-            f"{step_size_fn!r}; for a constant use gradtx.scale."
+        raise validate.error(
+            TypeError,
+            fn,
+            "step_size_fn must be a schedule (a function of the step count), got "
+            f"{step_size_fn!r}; for a constant use gradtx.scale.",
         )
 
     def init(params: Params) -> ScaleByScheduleState:
-        check_params(params)
+        validate.params(fn, params)
         return ScaleByScheduleState(count=zero_count())
 
     def update(
@@ -114,9 +116,11 @@ def scale_by_schedule(step_size_fn: Schedule) -> GradientTransformation:
         params: Params | None = None,
         **_: Any,
     ) -> tuple[Updates, OptState]:
-        check_against_params(updates, params)
-        step_size = _checks.scheduled_value("step_size_fn", step_size_fn, state.count)
-        updates = _numerics.leafwise(_mul, updates, scalars=(step_size,))
+        validate.updates(fn, updates, params)
+        step_size = validate.scheduled_value(
+            fn, "step_size_fn", step_size_fn, state.count
+        )
+        updates = numerics.leafwise(_mul, updates, scalars=(step_size,))
         return updates, ScaleByScheduleState(count=safe_increment(state.count))
 
     return GradientTransformation(init, update)
@@ -156,16 +160,20 @@ def scale_by_learning_rate(
     """
     if learning_rate is None:
         return identity()
-    _checks.check_number("learning_rate", learning_rate, low=0.0, allow_schedule=True)
-    _checks.check_bool("flip_sign", flip_sign)
-    sign = -1 if flip_sign else 1
-    if callable(learning_rate):
-        lr_fn = learning_rate
+    with validate.named("scale_by_learning_rate") as fn:
+        validate.number(
+            fn, "learning_rate", learning_rate, low=0.0, allow_schedule=True
+        )
+        validate.boolean(fn, "flip_sign", flip_sign)
+        sign = -1 if flip_sign else 1
+        if callable(learning_rate):
+            lr_fn = learning_rate
 
-        def signed(count: ArrayLike) -> jax.Array:
-            return sign * _checks.scheduled_value(
-                "learning_rate", lr_fn, count, low=0.0
-            )
+            def signed(count: ArrayLike) -> jax.Array:
+                value = validate.scheduled_value(
+                    fn, "learning_rate", lr_fn, count, low=0.0
+                )
+                return sign * value
 
-        return scale_by_schedule(signed)
-    return scale(sign * learning_rate)
+            return scale_by_schedule(signed)
+        return scale(sign * learning_rate)

@@ -7,24 +7,23 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from gradtx import _checks
-from gradtx._numerics import leafwise, safe_increment, zero_count
+from gradtx._internal import validate
+from gradtx._internal.numerics import leafwise, safe_increment, zero_count
 from gradtx.combinators._masking import Mask, _resolve, _select, masked
 from gradtx.core import (
     EmptyState,
     GradientTransformation,
     Params,
     Updates,
-    check_against_params,
 )
-from gradtx.errors import check_params
 from gradtx.schedules import ScalarOrSchedule
 from gradtx.transforms._clipping import _sum_of_squares
 
 __all__ = ["AddDecayedWeightsState", "add_decayed_weights", "l2_penalty"]
 
 _NO_PARAMS = (
-    "add_decayed_weights needs the params: call tx.update(grads, state, params)."
+    "params is None, but add_decayed_weights needs the params: call "
+    "tx.update(grads, state, params)."
 )
 
 
@@ -77,11 +76,12 @@ def add_decayed_weights(
       Loshchilov & Hutter, *Decoupled Weight Decay Regularization*, ICLR 2019,
       https://arxiv.org/abs/1711.05101
     """
-    _checks.check_number("weight_decay", weight_decay, low=0.0, allow_schedule=True)
+    fn = validate.who("add_decayed_weights")
+    validate.number(fn, "weight_decay", weight_decay, low=0.0, allow_schedule=True)
     scheduled = callable(weight_decay)
 
     def init(params: Params) -> AddDecayedWeightsState | EmptyState:
-        check_params(params)
+        validate.params(fn, params)
         return AddDecayedWeightsState(count=zero_count()) if scheduled else EmptyState()
 
     def update(
@@ -91,12 +91,12 @@ def add_decayed_weights(
         **_: Any,
     ) -> tuple[Updates, AddDecayedWeightsState | EmptyState]:
         if params is None:
-            raise ValueError(_NO_PARAMS)
-        check_against_params(updates, params)
+            raise validate.error(ValueError, fn, _NO_PARAMS)
+        validate.updates(fn, updates, params)
         wd: Any
         if isinstance(state, AddDecayedWeightsState):
-            wd = _checks.scheduled_value(
-                "weight_decay", weight_decay, state.count, low=0.0
+            wd = validate.scheduled_value(
+                fn, "weight_decay", weight_decay, state.count, low=0.0
             )
             state = AddDecayedWeightsState(count=safe_increment(state.count))
         else:
@@ -105,7 +105,10 @@ def add_decayed_weights(
         return updates, state
 
     tx = GradientTransformation(init, update)
-    return tx if mask is None else masked(tx, mask)
+    if mask is None:
+        return tx
+    with validate.named(fn):  # the mask's errors name the function called
+        return masked(tx, mask)
 
 
 def _decay_leaf(g: jax.Array, p: jax.Array, wd: Any) -> jax.Array:
@@ -135,5 +138,6 @@ def l2_penalty(params: Params, mask: Mask | None = None) -> jax.Array:
       12.5
     """
     if mask is not None:
-        params = _select(_resolve(mask, params), params, True, "params")
+        fn = "l2_penalty"
+        params = _select(fn, _resolve(fn, mask, params), params, True, "params")
     return 0.5 * _sum_of_squares(params)

@@ -48,9 +48,7 @@ def _assert_close(a: Any, b: Any, tol: float = 1e-6) -> None:
         )
 
 
-@pytest.mark.parametrize(
-    "name", [*sorted(n for n in OPTIMIZER_NAMES if "mask" not in n), "clip_adamw"]
-)
+@pytest.mark.parametrize("name", sorted(n for n in OPTIMIZER_NAMES if "mask" not in n))
 def test_flatten_matches_the_unpacked_transformation(name: str) -> None:
     factory = CASES[name][0]
     params = _tree(0)

@@ -1,4 +1,4 @@
-"""Small numerical helpers shared by the transformations (private)."""
+"""Small numerical helpers shared by the packages (private)."""
 
 from __future__ import annotations
 

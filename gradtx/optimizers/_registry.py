@@ -1,0 +1,294 @@
+"""The optimizer registry: :func:`register` records, the lookups read.
+
+What an entry holds is in ``_info.py``; what is derived from the registry, and
+what adding an optimizer touches, in the package's docstring. Entries are
+checked when they are registered, at import, so a typo in an example or a
+preset fails at once rather than in a test that forgot the optimizer.
+
+Example:
+  >>> from gradtx import optimizers
+  >>> optimizers.info("adagrad").optax.gradtx_kwargs["eps_in_sqrt"]
+  True
+  >>> [p.name for p in optimizers.info("sgd").presets]
+  ['sgd', 'momentum', 'nesterov']
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from collections.abc import Callable, Mapping, Sequence
+from types import MappingProxyType
+from typing import Any, TypeVar
+
+from gradtx._internal import validate
+from gradtx.optimizers._info import (
+    Counterpart,
+    Example,
+    Optimizer,
+    OptimizerInfo,
+    Preset,
+)
+
+__all__ = ["get", "info", "names", "register", "registry", "unregister"]
+
+F = TypeVar("F", bound=Optimizer)
+
+_REGISTRY: dict[str, OptimizerInfo] = {}
+# registry()'s last answer, and the entries it was computed from (held, so
+# that comparing them by identity is sound).
+_ORDERED: tuple[tuple[OptimizerInfo, ...], Mapping[str, OptimizerInfo]] = (
+    (),
+    MappingProxyType({}),
+)
+
+
+def register(
+    *,
+    year: int,
+    optax: Counterpart | None,
+    pytorch: Counterpart | None,
+    examples: Sequence[Example],
+    presets: Sequence[Preset],
+    complex_params: bool = True,
+    decoupled_weight_decay: bool = False,
+) -> Callable[[F], F]:
+    """Registers the decorated optimizer under its function's name.
+
+    Every entry is checked here, when the module defining the optimizer is
+    imported: a name registered twice, an example or preset name used twice,
+    or keyword arguments the optimizer does not take fail at once.
+
+    Args:
+      year: the year of the update rule's reference.
+      optax: optax's counterpart, or None (a required choice: the examples run
+        against it).
+      pytorch: PyTorch's counterpart, or None.
+      examples: hyperparameters for the shared test catalogue (at least one).
+      presets: the comparison tool's choices; ``()`` keeps it out of the tool.
+      complex_params: whether it takes complex params.
+      decoupled_weight_decay: it applies a decoupled ``weight_decay`` itself
+        (and takes a ``mask``).
+
+    Returns:
+      A decorator that records the optimizer and returns it unchanged.
+
+    Raises:
+      ValueError: a name already taken, no example, or an invalid value.
+      TypeError: keyword arguments the optimizer does not take, or a year
+        that is not an int.
+
+    Example:
+      >>> import gradtx
+      >>> from gradtx.optimizers import Example, register
+      >>> @register(year=2026, optax=None, pytorch=None,
+      ...           examples=[Example("plain_sgd", {"learning_rate": 0.1})],
+      ...           presets=[])
+      ... def plain_sgd(learning_rate):
+      ...     "SGD without momentum."
+      ...     return gradtx.scale_by_learning_rate(learning_rate)
+      >>> "plain_sgd" in gradtx.optimizers.names()
+      True
+      >>> _ = gradtx.optimizers.unregister("plain_sgd")
+    """
+
+    def decorate(fn: F) -> F:
+        entry = OptimizerInfo(
+            name=fn.__name__,
+            fn=fn,
+            year=year,
+            optax=optax,
+            pytorch=pytorch,
+            complex_params=complex_params,
+            decoupled_weight_decay=decoupled_weight_decay,
+            examples=tuple(examples),
+            presets=tuple(presets),
+        )
+        _check(entry)
+        _REGISTRY[entry.name] = entry
+        return fn
+
+    return decorate
+
+
+def _check(entry: OptimizerInfo) -> None:
+    """Raises if ``entry`` clashes with the registry or does not fit ``fn``."""
+    who = f"register({entry.name})"
+    if entry.name in _REGISTRY:
+        raise ValueError(f"{who}: an optimizer named {entry.name!r} is registered.")
+    if not isinstance(entry.year, int) or isinstance(entry.year, bool):
+        raise TypeError(f"{who}: year must be an int, got {entry.year!r}.")
+    if not entry.examples:
+        raise ValueError(
+            f"{who}: give at least one Example, e.g. "
+            f"Example({entry.name!r}, {{'learning_rate': 0.01}}), so that the "
+            "test catalogue runs it."
+        )
+    signature = inspect.signature(entry.fn)
+
+    def fits(what: str, kwargs: Mapping[str, Any], complete: bool = True) -> None:
+        try:
+            (signature.bind if complete else signature.bind_partial)(**kwargs)
+        except TypeError as err:
+            takes = ", ".join(signature.parameters)
+            raise TypeError(
+                f"{who}: {what}: {err}. {entry.name} takes: {takes}."
+            ) from None
+
+    for side in (entry.optax, entry.pytorch):
+        if side is not None:
+            fits(f"Counterpart({side.name!r})", side.gradtx_kwargs, complete=False)
+    if entry.decoupled_weight_decay:
+        fits("decoupled_weight_decay", {"weight_decay": 0.0, "mask": None}, False)
+    for ex in entry.examples:
+        fits(f"Example({ex.name!r})", ex.kwargs)
+    extra = {"weight_decay": 0.0} if entry.decoupled_weight_decay else {}
+    for p in entry.presets:
+        fits(f"Preset({p.name!r})", {"learning_rate": 1.0, **p.kwargs, **extra})
+    _check_examples(who, entry)
+    _check_presets(who, entry)
+
+
+def _check_examples(who: str, entry: OptimizerInfo) -> None:
+    taken = {e.name for other in _REGISTRY.values() for e in other.examples}
+    optax_form = entry.optax.gradtx_kwargs if entry.optax else {}
+    for ex in entry.examples:
+        if ex.name in taken:
+            raise ValueError(f"{who}: the example name {ex.name!r} is taken.")
+        taken.add(ex.name)
+        if missing := set(ex.scheduled) - set(ex.kwargs):
+            raise ValueError(
+                f"{who}: Example({ex.name!r}) schedules {sorted(missing)}, which "
+                "it gives no value: a schedule starts at the given value."
+            )
+        for key, value in optax_form.items():
+            if ex.parity and key in ex.kwargs and ex.kwargs[key] != value:
+                raise ValueError(
+                    f"{who}: Example({ex.name!r}) claims parity with optax, but "
+                    f"sets {key}={ex.kwargs[key]!r} where optax's form is "
+                    f"{key}={value!r}; give parity=False."
+                )
+
+
+def _check_presets(who: str, entry: OptimizerInfo) -> None:
+    taken = {p.name for other in _REGISTRY.values() for p in other.presets}
+    for p in entry.presets:
+        if p.name in taken:
+            raise ValueError(f"{who}: the preset name {p.name!r} is taken.")
+        taken.add(p.name)
+        for field, value, low_open in (
+            ("learning_rate", p.learning_rate, True),
+            ("weight_decay", p.weight_decay, False),
+        ):
+            if not (
+                isinstance(value, int | float)
+                and not isinstance(value, bool)
+                and math.isfinite(value)
+                and (value > 0 if low_open else value >= 0)
+            ):
+                rule = "> 0" if low_open else ">= 0"
+                raise ValueError(
+                    f"{who}: Preset({p.name!r}) {field} must be a finite number "
+                    f"{rule}, got {value!r}."
+                )
+
+
+def registry() -> Mapping[str, OptimizerInfo]:
+    """Every registered optimizer by name, classic first (by year, then name).
+
+    Returns:
+      A read-only mapping from name to :class:`OptimizerInfo`.
+
+    Example:
+      >>> from gradtx import optimizers
+      >>> optimizers.registry()["adamw"].decoupled_weight_decay
+      True
+    """
+    global _ORDERED
+    entries = tuple(_REGISTRY.values())
+    held, ordered = _ORDERED
+    if len(held) != len(entries) or any(
+        a is not b for a, b in zip(held, entries, strict=True)
+    ):
+        by_year = sorted(entries, key=lambda i: (i.year, i.name))
+        ordered = MappingProxyType({i.name: i for i in by_year})
+        _ORDERED = (entries, ordered)
+    return ordered
+
+
+def names() -> tuple[str, ...]:
+    """The registered optimizers' names, classic first (by year, then name).
+
+    Example:
+      >>> from gradtx import optimizers
+      >>> optimizers.names()[0]  # Polyak 1964
+      'sgd'
+    """
+    return tuple(registry())
+
+
+def info(name: str) -> OptimizerInfo:
+    """The registry's entry for the optimizer called ``name``.
+
+    Names match as in gradtx's other registries: exactly, then
+    case-insensitively with ``-`` read as ``_``.
+
+    Raises:
+      ValueError: an unknown name; the message suggests the closest.
+      TypeError: ``name`` is not a string.
+
+    Example:
+      >>> from gradtx import optimizers
+      >>> optimizers.info("AdamW").pytorch.name
+      'torch.optim.AdamW'
+    """
+    return validate.lookup("optimizers.get", "optimizer", name, registry())
+
+
+def get(name: str) -> Optimizer:
+    """The optimizer called ``name``: ``get("adam")`` is :func:`gradtx.adam`.
+
+    For optimizers chosen in a config file; names match as in :func:`info`.
+
+    Raises:
+      ValueError: an unknown name; the message suggests the closest.
+      TypeError: ``name`` is not a string.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from gradtx import optimizers
+      >>> tx = optimizers.get("sgd")(0.1)
+      >>> tx.update(jnp.array([2.0]), tx.init(jnp.array([1.0])))[0]
+      Array([-0.2], dtype=float32)
+      >>> optimizers.get("adma")
+      Traceback (most recent call last):
+      ...
+      ValueError: optimizers.get: unknown optimizer 'adma'. Did you mean 'adam'...
+    """
+    return info(name).fn
+
+
+def unregister(name: str) -> OptimizerInfo:
+    """Removes an optimizer from the registry; returns its entry.
+
+    For experiments and tests: the function stays importable, but the lists
+    derived from the registry (the test catalogue, the comparison tool's
+    choices) no longer show it.
+
+    Raises:
+      ValueError: an unknown name; the message suggests the closest.
+
+    Example:
+      >>> import gradtx
+      >>> from gradtx import optimizers
+      >>> @optimizers.register(year=2026, optax=None, pytorch=None, presets=[],
+      ...     examples=[optimizers.Example("slow_sgd", {"learning_rate": 0.1})])
+      ... def slow_sgd(learning_rate):
+      ...     "SGD at a tenth of the learning rate."
+      ...     return gradtx.sgd(learning_rate / 10)
+      >>> optimizers.unregister("slow_sgd").name
+      'slow_sgd'
+      >>> "slow_sgd" in optimizers.names()
+      False
+    """
+    return _REGISTRY.pop(info(name).name)

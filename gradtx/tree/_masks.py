@@ -1,0 +1,187 @@
+"""Masks: which leaves of a tree a transformation applies to.
+
+A mask is a pytree of Python bools with the structure of the params, or a
+prefix of it (one bool for a whole subtree), or a function ``params -> such a
+tree``. The bools must be Python bools (known when a step is traced), not
+arrays: a mask decides the structure of an optimizer's state.
+:func:`resolve_mask` turns a mask into one bool per leaf of the params, and
+:func:`apply_mask` puts a :class:`MaskedNode` where the mask is False.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import jax
+import numpy as np
+
+from gradtx.tree._common import broadcast_prefix, map_trees, validate
+
+__all__ = [
+    "Mask",
+    "MaskedNode",
+    "apply_mask",
+    "check_mask",
+    "is_mask_fn",
+    "resolve_mask",
+]
+
+Mask = Any | Callable[[Any], Any]
+"""A pytree of Python bools, or a function ``params -> such a tree``."""
+
+_PREFIX_HINT = (
+    "a mask must have the structure of the params, or a prefix of it (one bool "
+    "for a whole subtree)."
+)
+
+
+class MaskedNode(NamedTuple):
+    """Stands for a masked-out leaf: a pytree node with no leaves.
+
+    A transformation applied through a mask sees a ``MaskedNode()`` where a
+    masked-out leaf was, so ``jax.tree.map`` skips it and the transformation
+    keeps no state for it.
+
+    Example:
+      >>> import gradtx.tree, jax
+      >>> jax.tree.leaves({"w": 1.0, "b": gradtx.tree.MaskedNode()})
+      [1.0]
+    """
+
+
+def is_mask_fn(mask: Any) -> bool:
+    """Whether ``mask`` is a function to call with the params (not a mask tree).
+
+    Only plain callables that are pytree leaves (functions, ``partial``\\ s)
+    are called; a callable that is itself a pytree (a Flax NNX or equinox
+    module) is read as a mask tree.
+
+    Args:
+      mask: a mask tree or a mask function.
+
+    Returns:
+      True for a function.
+
+    Example:
+      >>> import gradtx.tree
+      >>> gradtx.tree.is_mask_fn(lambda p: True), gradtx.tree.is_mask_fn({"w": True})
+      (True, False)
+    """
+    return callable(mask) and jax.tree_util.treedef_is_leaf(jax.tree.structure(mask))
+
+
+def _check_leaves(fn: str, tree: Any) -> None:
+    for path, leaf in jax.tree_util.tree_flatten_with_path(tree)[0]:
+        if not isinstance(leaf, bool | np.bool_):
+            hint = (
+                " Call a mask function first: resolve_mask(mask, params)."
+                if callable(leaf)
+                else ""
+            )
+            raise validate.error(
+                TypeError,
+                fn,
+                f"mask{jax.tree_util.keystr(path)} is {leaf!r}; mask leaves must be "
+                "Python bools (True: transform this leaf), known when the step is "
+                f"traced, not arrays.{hint}",
+            )
+
+
+def check_mask(mask: Mask) -> None:
+    """Raises now if ``mask`` is a tree with a leaf that is not a Python bool.
+
+    For checking a mask when a transformation is built, before any params are
+    seen; a mask function is checked when :func:`resolve_mask` calls it.
+
+    Args:
+      mask: a mask tree or a mask function.
+
+    Raises:
+      TypeError: a leaf of a mask tree is not a bool (an array, say).
+
+    Example:
+      >>> import gradtx.tree, jax.numpy as jnp
+      >>> gradtx.tree.check_mask({"w": jnp.array(True)})
+      Traceback (most recent call last):
+      TypeError: check_mask: mask['w'] is Array(True, dtype=bool); mask leaves must be Python bools (True: transform this leaf), known when the step is traced, not arrays.
+    """  # noqa: E501
+    if not is_mask_fn(mask):
+        _check_leaves("check_mask", mask)
+
+
+def resolve_mask(mask: Mask, params: Any) -> Any:
+    """The mask for ``params``: one Python bool per leaf of ``params``.
+
+    A mask function is called with ``params``; a prefix mask is expanded (each
+    bool repeated over its subtree), so the result has exactly the structure
+    of ``params`` (``None`` and :class:`MaskedNode` subtrees included).
+
+    Args:
+      mask: a pytree of Python bools with the structure of ``params`` or a
+        prefix of it, or a function ``params -> such a tree``.
+      params: the tree the mask is for (params, or updates shaped like them).
+
+    Returns:
+      A pytree of bools with the structure of ``params``.
+
+    Raises:
+      TypeError: a mask leaf is not a Python bool.
+      TreeMismatchError: the mask's structure is not a prefix of the params';
+        the message names the first path where they differ.
+
+    Example:
+      >>> import gradtx.tree, jax.numpy as jnp
+      >>> params = {"enc": {"w": jnp.ones(2), "b": jnp.ones(2)}, "head": jnp.ones(2)}
+      >>> gradtx.tree.resolve_mask({"enc": False, "head": True}, params)
+      {'enc': {'b': False, 'w': False}, 'head': True}
+      >>> gradtx.tree.resolve_mask(lambda p: {"enc": True, "head": False}, params)
+      {'enc': {'b': True, 'w': True}, 'head': False}
+    """
+    tree = mask(params) if is_mask_fn(mask) else mask
+    _check_leaves("resolve_mask", tree)
+    return broadcast_prefix(
+        tree, params, names=("mask", "params"), hint=_PREFIX_HINT, who="resolve_mask"
+    )
+
+
+def apply_mask(tree: Any, mask: Any) -> Any:
+    """``tree`` with a :class:`MaskedNode` in place of each masked-out leaf.
+
+    What a transformation applied through ``mask`` sees: the leaves where the
+    mask is True, and empty nodes elsewhere.
+
+    Args:
+      tree: a pytree (params or updates).
+      mask: a pytree of Python bools with the structure of ``tree`` or a
+        prefix of it, e.g. from :func:`resolve_mask` (a mask function must be
+        resolved first).
+
+    Returns:
+      A pytree like ``tree``, with ``MaskedNode()`` for every leaf whose mask
+      is False.
+
+    Raises:
+      TypeError: a mask leaf is not a Python bool.
+      TreeMismatchError: the mask's structure is not a prefix of ``tree``'s.
+
+    Example:
+      >>> import gradtx.tree, jax.numpy as jnp
+      >>> gradtx.tree.apply_mask({"w": jnp.ones(2), "b": jnp.ones(2)},
+      ...                        {"w": True, "b": False})
+      {'b': MaskedNode(), 'w': Array([1., 1.], dtype=float32)}
+    """
+    _check_leaves("apply_mask", mask)
+
+    def pick(keep: bool, sub: Any) -> Any:
+        return sub if keep else jax.tree.map(lambda _: MaskedNode(), sub)
+
+    return map_trees(
+        pick,
+        mask,
+        tree,
+        names=("mask", "tree"),
+        prefix=True,
+        hint=_PREFIX_HINT,
+        who="apply_mask",
+    )
