@@ -80,8 +80,6 @@ from gradtx.schedules import (
 )
 from gradtx.sharding import shard_state as shard_state
 from gradtx.sharding import state_shardings as state_shardings
-from gradtx.state import tree_get as tree_get
-from gradtx.state import tree_set as tree_set
 from gradtx.step import make_step as make_step
 from gradtx.transforms import AddDecayedWeightsState as AddDecayedWeightsState
 from gradtx.transforms import EmaState as EmaState
@@ -105,6 +103,8 @@ from gradtx.transforms import scale_by_rss as scale_by_rss
 from gradtx.transforms import scale_by_schedule as scale_by_schedule
 from gradtx.transforms import scale_by_stddev as scale_by_stddev
 from gradtx.transforms import trace as trace
+from gradtx.tree import get as tree_get
+from gradtx.tree import set as tree_set
 
 __version__ = "0.1.0"
 from gradtx.combinators import MonitorState as MonitorState

@@ -1,5 +1,5 @@
 """``python -m gradtx compare ...``: see ``gradtx.compare``."""
 
-from gradtx.compare._cli import main_entry
+from gradtx.compare import main_entry
 
 main_entry()

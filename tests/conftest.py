@@ -14,9 +14,4 @@ jax.config.update("jax_numpy_rank_promotion", "raise")
 jax.config.update("jax_enable_x64", True)
 
 # Scripts run in a subprocess with their own XLA flags, not importable here.
-collect_ignore = [
-    "nn/sharded_batch_norm.py",
-    "sharding_script.py",
-    "checkpoint_resume.py",
-    "checkpoint_faults.py",
-]
+collect_ignore_glob = ["scripts/*.py"]

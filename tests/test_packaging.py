@@ -88,3 +88,14 @@ def test_dependencies_are_declared_by_layer() -> None:
     layers = extras["nn"] | extras["checkpoint"] | extras["compare"]
     assert extras["all"] == layers
     assert layers <= extras["test"]
+
+
+def test_import_gradtx_does_not_import_flax_or_optax() -> None:
+    code = (
+        "import sys, gradtx; "
+        "print(sorted(m for m in ('flax', 'optax') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]"

@@ -88,3 +88,16 @@ def test_initializers_and_activations_example() -> None:
     with contextlib.redirect_stdout(out):
         exec(compile(block, "README.md", "exec"), {})
     assert out.getvalue().strip() == "(4, 16) [1.0, 1.0]"
+
+
+def test_writing_your_own_transformation_example() -> None:
+    text = README.read_text().split("## Writing your own transformation", 1)[1]
+    block = re.findall(r"```python\n(.*?)```", text, flags=re.S)[0]
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(block, "README.md", "exec"), {})
+    # First step: m = |u|, so u / (|u| + eps) = sign(u) (0 for u = 0); the
+    # clip does not act (norm 0.56 < 1); the learning rate scales by -0.1.
+    # Printed from bfloat16: -0.1 rounds to -0.100098.
+    values = [float(v) for v in re.findall(r"-?\d+\.?\d*(?:e-?\d+)?", out.getvalue())]
+    assert values == [-0.100098, 0.100098, 0.0], out.getvalue()

@@ -15,7 +15,7 @@ import pytest
 
 import gradtx
 
-SCRIPT = Path(__file__).with_name("sharding_script.py")
+SCRIPT = Path(__file__).parent / "scripts" / "sharding_script.py"
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +25,7 @@ def eight() -> dict[str, Any]:
         "XLA_FLAGS": "--xla_force_host_platform_device_count=8",
         "JAX_PLATFORMS": "cpu",
         "PYTHONPATH": os.pathsep.join(
-            [str(SCRIPT.parents[1]), os.environ.get("PYTHONPATH", "")]
+            [str(SCRIPT.parents[2]), os.environ.get("PYTHONPATH", "")]
         ),
     }
     done = subprocess.run(

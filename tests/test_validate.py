@@ -21,7 +21,7 @@ from flax import nnx
 
 import gradtx
 from gradtx import activations as act
-from gradtx import augment, init, schedules
+from gradtx import augment, compare, init, optimizers, schedules
 from gradtx._internal import validate
 from gradtx.nn import functional
 
@@ -32,6 +32,11 @@ PARAMS = {"w": jnp.zeros(3)}
 
 def _update(tx: gradtx.GradientTransformation, grads: Any) -> Any:
     return tx.update(grads, tx.init(PARAMS), PARAMS)
+
+
+def _unregistered(learning_rate: Any) -> gradtx.GradientTransformation:
+    """An optimizer that registration refuses (its year is not an int)."""
+    return gradtx.sgd(learning_rate)
 
 
 # (function named, argument named, error, call)
@@ -239,6 +244,22 @@ CASES: list[tuple[str, str, type[Exception], Callable[[], Any]]] = [
         lambda: act.prelu(jnp.ones((2, 3)), jnp.ones(4)),
     ),
     ("threshold", "value", TypeError, lambda: act.threshold(jnp.ones(2), 0.0, "1")),
+    # compare
+    ("Variant", "dropout", ValueError, lambda: compare.Variant(dropout=1.0)),
+    ("grid", "learning_rate", ValueError, lambda: compare.grid(learning_rate=[0])),
+    ("grid", "axis clip", TypeError, lambda: compare.grid(clip=0.1)),
+    ("run", "variants", TypeError, lambda: compare.run(compare.Variant())),
+    ("run", "seeds", ValueError, lambda: compare.run([compare.Variant()], seeds=0)),
+    ("run", "epochs", ValueError, lambda: compare.run([compare.Variant()], epochs=0)),
+    # the optimizer registry
+    (
+        "register(_unregistered)",
+        "year",
+        TypeError,
+        lambda: optimizers.register(
+            year="2026", optax=None, pytorch=None, examples=[], presets=[]
+        )(_unregistered),
+    ),
     # state
     (
         "tree_set",
@@ -345,9 +366,57 @@ def test_tracers_pass_and_traced_schedule_values_out_of_range_become_nan() -> No
             lambda: validate.params("f", {"n": jnp.zeros(1, jnp.int32)}),
             "f: params['n'] has dtype int32",
         ),
+        (
+            lambda: validate.plain_number("f", "x", 10**400),
+            "f: x must be a finite number, got 1000",
+        ),
+        (
+            lambda: validate.plain_number("f", "x", 1.0, integer=True),
+            "f: x must be an int, got 1.0.",
+        ),
+        (
+            lambda: validate.plain_number(
+                "f", "n", 8, integer=True, low=0, high=8, high_open=True
+            ),
+            "f: n must be an int in [0, 8), got 8.",
+        ),
+        (
+            lambda: validate.plain_number("f", "p", 1.0, high=1.0, high_open=True),
+            "f: p must be a finite number < 1, got 1.0.",
+        ),
+        (
+            lambda: validate.sequence("f", "xs", "ab"),
+            "f: xs must be a list of values, got 'ab'.",
+        ),
+        (
+            lambda: validate.sequence("f", "xs", {"a": 1}, iterable=True),
+            "f: xs must be a list of values, got {'a': 1}.",
+        ),
+        (
+            lambda: validate.sequence("f", "xs", np.zeros(0)),
+            "f: xs is empty; give at least one value.",
+        ),
+        (
+            lambda: validate.sequence("f", "ns", 3, item="int", kind=int),
+            "f: ns must be a list of ints, got one int.",
+        ),
+        (
+            lambda: validate.sequence("f", "ns", (1, "2"), item="int", kind=int),
+            "f: ns[1] is '2', not a int.",
+        ),
     ],
 )
 def test_each_check_says_what_is_wrong(check: Callable[[], Any], shown: str) -> None:
     with pytest.raises((ValueError, TypeError)) as info:
         check()
     assert str(info.value).startswith(shown), str(info.value)
+
+
+def test_plain_number_and_sequence_accept_what_they_document() -> None:
+    validate.plain_number("f", "x", np.float64(0.5), low=0.0, high=1.0)
+    validate.plain_number("f", "n", 2**70, integer=True, low=0)  # exact, any size
+    validate.plain_number("f", "n", np.int8(3), integer=True, low=0)
+    assert validate.sequence("f", "xs", np.arange(2)) == [0, 1]
+    assert validate.sequence("f", "xs", (x for x in "ab"), iterable=True) == ["a", "b"]
+    with pytest.raises(TypeError, match="f: xs must be a list of values, got <gen"):
+        validate.sequence("f", "xs", (x for x in "ab"))

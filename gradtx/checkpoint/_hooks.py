@@ -14,7 +14,7 @@ def reached(stage: str) -> None:
     data removed, just before returning). A restore passes ``"verified"``
     (checksums checked, before orbax reads).
 
-    ``tests/checkpoint_faults.py`` replaces this function to kill the process
+    ``tests/scripts/checkpoint_faults.py`` replaces this function to kill the process
     with SIGKILL at a stage, or to hold two writers at the same stage.
     """
     del stage

@@ -1,10 +1,10 @@
-"""Combinators: transformations built from other transformations."""
+"""Combinators: transformations built from other transformations.
 
-from gradtx.combinators._accumulate import MultiSteps as MultiSteps
-from gradtx.combinators._accumulate import MultiStepsState as MultiStepsState
-from gradtx.combinators._accumulate import accumulate as accumulate
-from gradtx.combinators._accumulate import skip_large_updates as skip_large_updates
-from gradtx.combinators._accumulate import skip_not_finite as skip_not_finite
+``masked`` and its state are the contract's (:mod:`gradtx.core`), and
+``MaskedNode``, ``decay_mask`` and ``all_finite`` are :mod:`gradtx.tree`'s:
+exported here too, the same objects, where optax users look for them.
+"""
+
 from gradtx.combinators._flatten import FlatState as FlatState
 from gradtx.combinators._flatten import Flattened as Flattened
 from gradtx.combinators._flatten import flatten as flatten
@@ -13,23 +13,34 @@ from gradtx.combinators._freezing import selective_transform as selective_transf
 from gradtx.combinators._freezing import set_to_zero as set_to_zero
 from gradtx.combinators._guards import ApplyIfFiniteState as ApplyIfFiniteState
 from gradtx.combinators._guards import NormGuardState as NormGuardState
-from gradtx.combinators._guards import all_finite as all_finite
 from gradtx.combinators._guards import apply_if_finite as apply_if_finite
 from gradtx.combinators._guards import apply_if_norm_below as apply_if_norm_below
-from gradtx.combinators._inject import InjectedHyperparams as InjectedHyperparams
-from gradtx.combinators._inject import InjectHyperparamsState as InjectHyperparamsState
-from gradtx.combinators._inject import inject_hyperparams as inject_hyperparams
-from gradtx.combinators._masking import MaskedNode as MaskedNode
-from gradtx.combinators._masking import MaskedState as MaskedState
-from gradtx.combinators._masking import masked as masked
-from gradtx.combinators._masks import decay_mask as decay_mask
+from gradtx.combinators._inject_hyperparams import (
+    InjectedHyperparams as InjectedHyperparams,
+)
+from gradtx.combinators._inject_hyperparams import (
+    InjectHyperparamsState as InjectHyperparamsState,
+)
+from gradtx.combinators._inject_hyperparams import (
+    inject_hyperparams as inject_hyperparams,
+)
+from gradtx.combinators._master_weights import MasterWeightsState as MasterWeightsState
+from gradtx.combinators._master_weights import master_weights as master_weights
 from gradtx.combinators._monitor import MonitorState as MonitorState
 from gradtx.combinators._monitor import monitor as monitor
+from gradtx.combinators._multi_steps import MultiSteps as MultiSteps
+from gradtx.combinators._multi_steps import MultiStepsState as MultiStepsState
+from gradtx.combinators._multi_steps import accumulate as accumulate
+from gradtx.combinators._multi_steps import skip_large_updates as skip_large_updates
+from gradtx.combinators._multi_steps import skip_not_finite as skip_not_finite
 from gradtx.combinators._partition import PartitionState as PartitionState
 from gradtx.combinators._partition import multi_transform as multi_transform
 from gradtx.combinators._partition import partition as partition
-from gradtx.combinators._precision import MasterWeightsState as MasterWeightsState
-from gradtx.combinators._precision import master_weights as master_weights
+from gradtx.core import MaskedState as MaskedState
+from gradtx.core import masked as masked
+from gradtx.tree import MaskedNode as MaskedNode
+from gradtx.tree import all_finite as all_finite
+from gradtx.tree import decay_mask as decay_mask
 
 __all__ = [
     "ApplyIfFiniteState",

@@ -8,21 +8,17 @@ import jax
 import jax.numpy as jnp
 
 from gradtx._internal import validate
-from gradtx.combinators._masking import (
-    Mask,
-    MaskedState,
-    _is_mask_fn,
-    _resolve,
-    masked,
-)
 from gradtx.core import (
     EmptyState,
     GradientTransformation,
+    MaskedState,
     Params,
     Updates,
     as_transformation,
     init_empty_state,
+    masked,
 )
+from gradtx.tree import Mask, check_mask, is_mask_fn, resolve_mask
 
 __all__ = ["freeze", "selective_transform", "set_to_zero"]
 
@@ -53,15 +49,16 @@ def set_to_zero() -> GradientTransformation:
     return GradientTransformation(init_empty_state, update)
 
 
-def _negate(fn: str, mask: Mask) -> Mask:
+def _negate(mask: Mask) -> Mask:
     """The mask that is True where ``mask`` is False (tree or function)."""
 
     def flip(tree: Any) -> Any:
         return jax.tree.map(lambda m: not m, tree)
 
-    if _is_mask_fn(mask):
-        return lambda params: flip(_resolve(fn, mask, params))
-    return flip(_resolve(fn, mask, None))
+    if is_mask_fn(mask):
+        return lambda params: flip(resolve_mask(mask, params))
+    check_mask(mask)
+    return flip(mask)
 
 
 def freeze(mask: Mask) -> GradientTransformation:
@@ -132,8 +129,8 @@ def selective_transform(
       Array([0., 0., 0.], dtype=float32)
     """
     optimizer = as_transformation(optimizer, "selective_transform's optimizer")
-    with validate.named("selective_transform") as fn:
-        inner = masked(optimizer, _negate(fn, freeze_mask))
+    with validate.named("selective_transform"):
+        inner = masked(optimizer, _negate(freeze_mask))
         zero = freeze(freeze_mask)
 
     def update(

@@ -8,13 +8,9 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
+from gradtx import tree
 from gradtx._internal import validate
-from gradtx._internal.numerics import (
-    COUNT_DTYPE,
-    reduce_leaves,
-    safe_increment,
-    zero_count,
-)
+from gradtx._internal.numerics import COUNT_DTYPE, safe_increment, zero_count
 from gradtx.core import (
     GradientTransformation,
     Params,
@@ -22,12 +18,10 @@ from gradtx.core import (
     as_transformation,
     with_extra_args_support,
 )
-from gradtx.transforms._clipping import global_norm
 
 __all__ = [
     "ApplyIfFiniteState",
     "NormGuardState",
-    "all_finite",
     "apply_if_finite",
     "apply_if_norm_below",
 ]
@@ -40,23 +34,6 @@ class ApplyIfFiniteState(NamedTuple):
     last_finite: jax.Array  # bool[], whether the last step's updates were finite
     total_notfinite: jax.Array  # int32[], non-finite steps in all
     inner_state: Any  # the inner transformation's state
-
-
-def all_finite(tree: Any) -> jax.Array:
-    """A bool scalar: whether every element of every leaf is finite.
-
-    One reduction kernel for all small leaves together (see
-    :func:`~gradtx.global_norm`), so it stays cheap with thousands of leaves.
-
-    Example:
-      >>> import gradtx, jax.numpy as jnp
-      >>> bool(gradtx.all_finite({"a": jnp.ones(2), "b": jnp.array([1.0, jnp.inf])}))
-      False
-    """
-    leaves = jax.tree.leaves(tree)
-    if not leaves:
-        return jnp.array(True)
-    return reduce_leaves(leaves, lambda x: jnp.all(jnp.isfinite(x)), jnp.all)
 
 
 def apply_if_finite(
@@ -122,7 +99,7 @@ def apply_if_finite(
         params: Params | None = None,
         **extra_args: Any,
     ) -> tuple[Updates, ApplyIfFiniteState]:
-        finite = all_finite(updates)
+        finite = tree.all_finite(updates)
         notfinite_count = jnp.where(
             finite, zero_count(), safe_increment(state.notfinite_count)
         ).astype(COUNT_DTYPE)
@@ -195,7 +172,7 @@ def apply_if_norm_below(
         params: Params | None = None,
         **extra_args: Any,
     ) -> tuple[Updates, NormGuardState]:
-        norm = global_norm(updates).astype(jnp.float32)
+        norm = tree.norm(updates).astype(jnp.float32)
         accept = norm < max_norm  # False for a NaN norm too
         new, inner_state = _guarded_update(
             accept, inner, updates, state.inner_state, params, extra_args

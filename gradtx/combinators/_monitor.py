@@ -7,6 +7,7 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
+from gradtx import tree
 from gradtx._internal import validate
 from gradtx.core import (
     GradientTransformation,
@@ -16,7 +17,6 @@ from gradtx.core import (
     identity,
     with_extra_args_support,
 )
-from gradtx.transforms._clipping import global_norm
 
 __all__ = ["MonitorState", "monitor"]
 
@@ -46,11 +46,12 @@ def monitor(inner: GradientTransformation | None = None) -> GradientTransformati
     :func:`~gradtx.named_chain` gives each a name.
 
     Each norm reads its tree once more (one reduction pass; small leaves are
-    reduced together, see :func:`~gradtx.global_norm`). Measuring a computed
+    reduced together, see :func:`~gradtx.tree.norm`). Measuring a computed
     update (``inner``'s output, or whatever precedes the monitor in a chain)
     makes XLA keep it in a params-sized buffer, since both the norm and the
-    add to the params need it (on CPU: measured, ``tests/test_step.py``). A
-    zero params norm gives an infinite ratio.
+    add to the params need it (on CPU: measured,
+    ``tests/catalogue/test_step.py``). A zero params norm gives an infinite
+    ratio.
 
     Args:
       inner: the transformation to wrap; default: none (identity).
@@ -96,13 +97,13 @@ def monitor(inner: GradientTransformation | None = None) -> GradientTransformati
                 "params to update: tx.update(grads, state, params).",
             )
         validate.updates(fn, updates, params)
-        norm_in = global_norm(updates).astype(jnp.float32)
+        norm_in = tree.norm(updates).astype(jnp.float32)
         out, inner_state = inner.update(
             updates, state.inner_state, params, **extra_args
         )
         # Without an inner transformation the updates pass as they are.
-        norm_out = norm_in if out is updates else global_norm(out).astype(jnp.float32)
-        norm_p = global_norm(params).astype(jnp.float32)
+        norm_out = norm_in if out is updates else tree.norm(out).astype(jnp.float32)
+        norm_p = tree.norm(params).astype(jnp.float32)
         return out, MonitorState(
             norm_in, norm_out, norm_p, norm_out / norm_p, inner_state
         )

@@ -8,13 +8,15 @@ from typing import Any, NamedTuple
 import jax
 
 from gradtx._internal import validate
-from gradtx.combinators._masking import MaskedState, _is_mask_fn, masked
 from gradtx.core import (
     GradientTransformation,
+    MaskedState,
     Params,
     Updates,
     as_transformation,
+    masked,
 )
+from gradtx.tree import is_mask_fn
 
 __all__ = ["PartitionState", "multi_transform", "partition"]
 
@@ -31,7 +33,7 @@ def _labels(
     fn: str, param_labels: Labels, tree: Any, known: Mapping[Hashable, Any]
 ) -> Any:
     # As with masks: a plain function is called, a callable pytree is a tree.
-    labels = param_labels(tree) if _is_mask_fn(param_labels) else param_labels
+    labels = param_labels(tree) if is_mask_fn(param_labels) else param_labels
     found = []
     for path, label in jax.tree_util.tree_flatten_with_path(labels)[0]:
         if label not in known:

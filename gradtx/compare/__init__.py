@@ -11,12 +11,18 @@ figure. From Python::
 
 Seeds and learning-rate / weight-decay grids of one structure train together
 in one vectorized program; see :func:`run`.
+
+The command line is :func:`main` (``main(["compare", "--epochs", "3"])``
+returns the exit status) and :func:`main_entry`, which exits with it: the
+``gradtx`` console script and ``python -m gradtx`` call it.
 """
 
 from gradtx._internal.extras import require
 
 require("gradtx.compare", "compare", "sklearn", "matplotlib", "flax")
 
+from gradtx.compare._cli import main as main
+from gradtx.compare._cli import main_entry as main_entry
 from gradtx.compare._results import Results as Results
 from gradtx.compare._run import run as run
 from gradtx.compare._tasks import TASKS as TASKS
@@ -37,6 +43,8 @@ __all__ = [
     "grid",
     "load_config",
     "load_task",
+    "main",
+    "main_entry",
     "make_optimizer",
     "run",
 ]

@@ -204,16 +204,20 @@ _AXES = {
 def _variants(args: argparse.Namespace) -> list[Any]:
     """The variants: the config's, or the cross product of the axis flags
     given (every optimizer, and the other fields' defaults, when not)."""
+    from gradtx._internal import validate
     from gradtx.compare._variants import OPTIMIZERS, grid, load_config
 
     given = {f: getattr(args, d) for d, f in _AXES.items() if getattr(args, d)}
     if args.config is not None:
         if given:
             dest = next(d for d, f in _AXES.items() if f in given)
-            raise ValueError(
-                f"--config names the variants, so --{dest.replace('_', '-')} would "
-                "be ignored; put it in the config (e.g. its [grid] table) or drop "
-                "--config."
+            flag = f"--{dest.replace('_', '-')}"
+            raise validate.error(
+                ValueError,
+                f"argument {flag}",
+                f"not allowed with argument --config (the config names the "
+                f"variants, so {flag} would be ignored); put it in the config (e.g. "
+                "its [grid] table) or drop --config.",
             )
         return load_config(args.config)
     return grid(**{"optimizer": list(OPTIMIZERS), **given})
@@ -225,12 +229,22 @@ def _error(err: BaseException) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Runs the command line; returns the exit status.
+    """Runs the command line (``gradtx compare ...``); returns the exit status.
 
-    0: done; 1: training failed (the finished variants are written); 2: a
-    usage error, one line on stderr, before any training; 130: stopped by
-    Ctrl-C, the finished variants written (see ``gradtx/compare/_interrupt.py``).
-    The SIGINT handler is installed for this call only.
+    Public as ``gradtx.compare.main``, for scripts and tests:
+    ``main(["compare", "--optimizers", "sgd", "adam", "--epochs", "3"])``.
+
+    Args:
+      argv: the arguments after the program's name, starting with the
+        subcommand ``"compare"``; None reads ``sys.argv[1:]``.
+
+    Returns:
+      0: done; 1: training failed (the finished variants are written); 2: a
+      usage error, one line on stderr, before any training; 130: stopped by
+      Ctrl-C, the finished variants written (see
+      ``gradtx/compare/_interrupt.py``). The SIGINT handler is installed for
+      this call only. ``--help`` and argparse's own usage errors exit
+      (``SystemExit``, status 0 or 2) as argparse does.
     """
     from gradtx.compare._interrupt import CtrlC
 
@@ -361,7 +375,9 @@ def _write(
 
 
 def main_entry() -> None:
-    """The ``gradtx`` console script."""
+    """The ``gradtx`` console script and ``python -m gradtx``: runs
+    :func:`main` on ``sys.argv`` and exits with its status (130 for a Ctrl-C
+    that comes after :func:`main` restored the previous handler)."""
     try:
         status = main()
     except KeyboardInterrupt:  # after main restored the previous handler

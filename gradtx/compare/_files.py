@@ -9,6 +9,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
+from gradtx._internal import validate
+
 __all__ = ["atomic_write", "prepare_dir", "remove_empty"]
 
 
@@ -35,9 +37,10 @@ def atomic_write(path: str | Path, mode: str = "w", **kwargs: Any) -> Iterator[I
 
 
 def prepare_dir(path: Path, names: Sequence[str] = ()) -> list[Path]:
-    """Creates the directory ``path`` and checks that files can be written in
-    it, by writing and removing a probe file: every way that writing the
-    results could fail is found before any training.
+    """Creates the directory ``path`` (the command line's ``--out``) and
+    checks that files can be written in it, by writing and removing a probe
+    file: every way that writing the results could fail is found before any
+    training.
 
     Args:
       path: the directory.
@@ -49,28 +52,37 @@ def prepare_dir(path: Path, names: Sequence[str] = ()) -> list[Path]:
 
     Raises:
       ValueError: ``path`` is a file or lies under one, cannot be created, or
-        cannot be written to; one line that names the path and the problem.
+        cannot be written to; one line that names the path and the problem, as
+        argparse names a flag: ``argument --out: '/x' is a file; ...``.
     """
-    where = f"--out {str(path)!r}"
+    fn, where = "argument --out", repr(str(path))
     try:
         if path.exists() and not path.is_dir():
-            raise ValueError(f"{where} is a file; give a directory for the results.")
+            raise validate.error(
+                ValueError, fn, f"{where} is a file; give a directory for the results."
+            )
         for parent in path.parents:
             if parent.exists() and not parent.is_dir():
-                raise ValueError(
+                raise validate.error(
+                    ValueError,
+                    fn,
                     f"{where} lies under {str(parent)!r}, which is a file; give a "
-                    "directory for the results."
+                    "directory for the results.",
                 )
         missing = [p for p in (path, *path.parents) if not p.exists()]
         path.mkdir(parents=True, exist_ok=True)
     except OSError as err:
-        raise ValueError(f"{where} cannot be created: {err.strerror or err}.") from None
+        raise validate.error(
+            ValueError, fn, f"{where} cannot be created: {err.strerror or err}."
+        ) from None
     for name in names:
         if (path / name).is_dir():
             remove_empty(missing)
-            raise ValueError(
+            raise validate.error(
+                ValueError,
+                fn,
                 f"{where} holds a directory {name!r} where the results go; "
-                "move it or choose another --out."
+                "move it or choose another --out.",
             )
     probe = path / f".gradtx-probe-{secrets.token_hex(4)}"
     try:
@@ -80,8 +92,8 @@ def prepare_dir(path: Path, names: Sequence[str] = ()) -> list[Path]:
         with contextlib.suppress(OSError):
             probe.unlink()
         remove_empty(missing)
-        raise ValueError(
-            f"{where} cannot be written to: {err.strerror or err}."
+        raise validate.error(
+            ValueError, fn, f"{where} cannot be written to: {err.strerror or err}."
         ) from None
     return missing
 

@@ -15,11 +15,13 @@ import math
 from collections.abc import Sequence
 from pathlib import Path
 
+from gradtx._internal import validate
 from gradtx.compare._model import activation_size, param_size
 from gradtx.compare._tasks import Task
 from gradtx.compare._variants import Variant
 
-__all__ = ["check", "device_available", "host_available", "run_bytes"]
+# Not exported: check, a domain check (see tests/test_layering.py).
+__all__ = ["device_available", "host_available", "run_bytes"]
 
 # One run of a group, in float32 numbers: its params, gradients, updates,
 # optimizer state and XLA's buffers come to about 16 copies of the params; a
@@ -96,7 +98,7 @@ def check(
     epochs: int,
     batch_size: int,
 ) -> None:
-    """Raises ValueError if the comparison will not fit in memory.
+    """Raises ValueError (as ``run``'s) if the comparison will not fit in memory.
 
     Groups train one after the other, so the largest one sets the peak; the
     curves of every run are kept to the end.
@@ -133,14 +135,16 @@ def check(
             if fit
             else "Even one seed does not fit: use"
         )
-        raise ValueError(
+        raise validate.error(
+            ValueError,
+            "run",
             f"{variants:,} variant{'s' * (variants != 1)} x {seeds:,} seed"
             f"{'s' * (seeds != 1)} on {task.name} need about {_size(need)} of "
             f"{pool}, more than the {_size(limit)} available (estimated: the "
             f"largest group, {name}, trains {members * seeds:,} runs at once, "
             f"{_size(per_run)} each; the curves take {_size(seeds * curves)}). "
             f"{fix} fewer values of the learning rate, weight decay, dropout "
-            "and clip (a group trains them all at once), or fewer epochs."
+            "and clip (a group trains them all at once), or fewer epochs.",
         )
 
 

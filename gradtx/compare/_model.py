@@ -20,13 +20,14 @@ import jax
 import jax.numpy as jnp
 
 from gradtx import activations, init
+from gradtx._internal import validate
 from gradtx.compare._tasks import Task
 from gradtx.compare._variants import Variant
 
+# Not exported: check_network, a domain check (see tests/test_layering.py).
 __all__ = [
     "activation_size",
     "apply",
-    "check_network",
     "init_model",
     "loss_and_accuracy",
     "param_size",
@@ -107,7 +108,7 @@ def activation_size(task: Task, variant: Variant) -> int:
 
 
 def check_network(task: Task, variant: Variant) -> None:
-    """Raises ValueError unless ``variant`` builds ``task``'s network.
+    """Raises ValueError (as ``run``'s) unless ``variant`` builds ``task``'s network.
 
     Traces one training step's forward pass on one example without computing
     anything (``jax.eval_shape``), so an initializer or activation that does
@@ -134,11 +135,13 @@ def check_network(task: Task, variant: Variant) -> None:
         jax.eval_shape(forward, jax.random.key(0))
     except (TypeError, ValueError) as err:
         cause = (str(err).strip().splitlines() or [type(err).__name__])[0]
-        raise ValueError(
+        raise validate.error(
+            ValueError,
+            "run",
             f"init={variant.init!r} with activation={variant.activation!r} cannot "
             f"build the {task.name} network ({_NETWORKS[task.kind]}): "
             f"{cause.rstrip('.')}. Only names that need no arguments and fit every "
-            "layer can be compared."
+            "layer can be compared.",
         ) from None
 
 

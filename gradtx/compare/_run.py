@@ -22,6 +22,7 @@ from gradtx.compare._variants import Variant
 __all__ = ["Comparison", "run"]
 
 _MAX_SEED = 2**32 - 1  # seeds are uint32 keys
+_SEEDS = "a count >= 1 or a list of seeds (ints in [0, 2**32))"
 
 
 class _Progress:
@@ -80,7 +81,17 @@ class Comparison:
         batch_size: int = 64,
         progress: bool | TextIO = False,
     ) -> None:
-        self.variants = _check_variants(variants)
+        self.variants: list[Variant] = validate.sequence(
+            "run",
+            "variants",
+            variants,
+            item="gradtx.compare.Variant",
+            items="gradtx.compare.Variant objects",
+            kind=Variant,
+            hint="run takes a list: build one with grid(), or pass [variant] for "
+            "one variant.",
+            iterable=True,
+        )
         self.task = load_task(
             validate.lookup("run", "task", task, {name: name for name in TASKS})
         )
@@ -92,20 +103,26 @@ class Comparison:
         self.epochs, self.batch_size = int(epochs), int(batch_size)
         n_train = len(self.task.x_train)
         if batch_size > n_train:
-            raise ValueError(
+            raise validate.error(
+                ValueError,
+                "run",
                 f"batch_size {batch_size} is larger than the {n_train} training "
-                f"examples of {self.task.name}."
+                f"examples of {self.task.name}.",
             )
         if self.task.kind != "image":
             bad = sorted({v.augment for v in self.variants if v.augment != "off"})
             if bad:
-                raise ValueError(
+                raise validate.error(
+                    ValueError,
+                    "run",
                     f"augment={bad[0]!r} needs an image task; {self.task.name} is "
-                    "tabular. Use --augment off (or the digits task)."
+                    "tabular. Use --augment off (or the digits task).",
                 )
         if not isinstance(progress, bool) and not hasattr(progress, "write"):
-            raise TypeError(
-                f"progress must be True, False or a text stream, got {progress!r}."
+            raise validate.error(
+                TypeError,
+                "run",
+                f"progress must be True, False or a text stream, got {progress!r}.",
             )
         members: dict[Variant, list[int]] = {}
         for i, v in enumerate(self.variants):
@@ -122,9 +139,11 @@ class Comparison:
             batch_size=self.batch_size,
         )
         if n_seeds > _MAX_SEED + 1:  # where the memory available is unknown
-            raise ValueError(
+            raise validate.error(
+                ValueError,
+                "run",
                 f"seeds={n_seeds:,} is more than the 2**32 seeds there are (uint32 "
-                "keys); use fewer."
+                "keys); use fewer.",
             )
         self.seeds = _seed_list(seeds, n_seeds)
         self.steps = n_train // batch_size
@@ -260,52 +279,29 @@ def run(
     return comparison.results()
 
 
-def _is_int(x: Any) -> bool:
-    return isinstance(x, numbers.Integral) and not isinstance(x, bool | np.bool_)
-
-
 def _seed_list(seeds: Any, n: int) -> list[int]:
-    return list(range(n)) if _is_int(seeds) else [int(s) for s in seeds]
-
-
-def _check_variants(variants: Any) -> list[Variant]:
-    if isinstance(variants, Variant):
-        raise TypeError(
-            "run takes a list of variants, got one Variant; pass [variant]."
-        )
-    if isinstance(variants, str | bytes) or not hasattr(variants, "__iter__"):
-        raise TypeError(
-            "run takes a list of gradtx.compare.Variant (see grid()), got "
-            f"{reprlib.repr(variants)}."
-        )
-    variants = list(variants)
-    if not variants:
-        raise ValueError("run needs at least one gradtx.compare.Variant (see grid()).")
-    for i, v in enumerate(variants):
-        if not isinstance(v, Variant):
-            raise TypeError(
-                f"variants[{i}] is {reprlib.repr(v)}, not a gradtx.compare.Variant "
-                "(build them with grid() or Variant(...))."
-            )
-    return variants
+    return (
+        list(range(n))
+        if isinstance(seeds, numbers.Integral)
+        else [int(s) for s in seeds]
+    )
 
 
 def _count_seeds(seeds: Any) -> int:
-    """The number of seeds, checked without building a list of them."""
-    rule = "a count >= 1 or a list of seeds (ints in [0, 2**32))"
-    if _is_int(seeds):
-        if seeds < 1:
-            raise ValueError(f"seeds must be {rule}, got {seeds!r}.")
+    """The number of seeds, checked without building a list of a count."""
+    if isinstance(seeds, numbers.Integral | np.bool_):  # bools: refused here
+        validate.plain_number("run", "seeds", seeds, integer=True, low=1, rule=_SEEDS)
         return int(seeds)
-    if isinstance(seeds, np.ndarray) and seeds.ndim == 1:
-        seeds = seeds.tolist()
-    if isinstance(seeds, str | bytes) or not isinstance(seeds, Sequence):
-        raise TypeError(f"seeds must be {rule}, got {reprlib.repr(seeds)}.")
-    if not seeds:
-        raise ValueError(f"seeds must be {rule}, got an empty list.")
+    seeds = validate.sequence("run", "seeds", seeds, item="seed", rule=_SEEDS)
     for s in seeds:
-        if not _is_int(s):
-            raise TypeError(f"seeds must be {rule}, got the seed {reprlib.repr(s)}.")
-        if not 0 <= s <= _MAX_SEED:
-            raise ValueError(f"seeds must be {rule}, got the seed {reprlib.repr(s)}.")
+        validate.plain_number(
+            "run",
+            "seeds",
+            s,
+            integer=True,
+            low=0,
+            high=_MAX_SEED,
+            rule=_SEEDS,
+            shown=f"the seed {reprlib.repr(s)}",
+        )
     return len(seeds)

@@ -28,6 +28,7 @@ import numpy as np
 
 import gradtx
 from gradtx import augment as aug
+from gradtx._internal import validate
 from gradtx.compare._model import apply, init_model, loss_and_accuracy
 from gradtx.compare._tasks import Task
 from gradtx.compare._variants import Variant, choices
@@ -217,9 +218,11 @@ def train_group(
     """
     n = len(task.x_train)
     if n // batch_size < 1:
-        raise ValueError(
+        raise validate.error(
+            ValueError,
+            "run",
             f"batch_size {batch_size} is larger than the {n} training examples of "
-            f"{task.name}."
+            f"{task.name}.",
         )
     init_all, epoch_all = _programs(task, variant.structure(), epochs, batch_size)
     data = tuple(

@@ -6,7 +6,6 @@ import dataclasses
 import itertools
 import json
 import math
-import numbers
 import reprlib
 import tomllib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -81,13 +80,24 @@ class _Choices(Sequence[str]):
 OPTIMIZERS: Sequence[str] = _Choices()
 SCHEDULES = ("constant", "cosine", "warmup_cosine", "step")
 AUGMENTS = ("off", "light", "strong")
-# The numeric fields: whether 0 is excluded, and what a valid value is. None
-# means "the default" for all but the dropout rate; NaN and inf are never valid.
+# The numeric fields: whether 0 is excluded, the upper bound (excluded), and
+# what a valid value is. None means "the default" for all but the dropout rate;
+# NaN and inf are never valid.
 _NUMBERS = (
-    ("learning_rate", True, "a finite number > 0 (or None: the optimizer's own)"),
-    ("weight_decay", False, "a finite number >= 0 (or None: the optimizer's own)"),
-    ("clip", True, "a finite gradient norm > 0, or None for no clipping"),
-    ("dropout", False, "in [0, 1)"),
+    (
+        "learning_rate",
+        True,
+        math.inf,
+        "a finite number > 0 (or None: the optimizer's own)",
+    ),
+    (
+        "weight_decay",
+        False,
+        math.inf,
+        "a finite number >= 0 (or None: the optimizer's own)",
+    ),
+    ("clip", True, math.inf, "a finite gradient norm > 0, or None for no clipping"),
+    ("dropout", False, 1.0, "in [0, 1)"),
 )
 
 
@@ -155,17 +165,22 @@ class Variant:
                 field,
                 validate.lookup("Variant", kind, getattr(self, field), table),
             )
-        for field, low_open, rule in _NUMBERS:
+        for field, low_open, high, rule in _NUMBERS:
             value = getattr(self, field)
             if value is None and field != "dropout":
                 continue
-            object.__setattr__(self, field, _number(field, value, low_open, rule))
-        if self.dropout >= 1:
-            raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}.")
-        if not isinstance(self.batchnorm, bool | np.bool_):
-            raise TypeError(
-                f"batchnorm must be True or False, got {reprlib.repr(self.batchnorm)}."
+            validate.plain_number(
+                "Variant",
+                field,
+                value,
+                low=0.0,
+                low_open=low_open,
+                high=high,
+                high_open=True,
+                rule=rule,
             )
+            object.__setattr__(self, field, float(value))
+        validate.boolean("Variant", "batchnorm", self.batchnorm)
         object.__setattr__(self, "batchnorm", bool(self.batchnorm))
 
     @property
@@ -252,20 +267,6 @@ def labels(variants: Sequence[Variant]) -> list[str]:
     return names
 
 
-def _number(field: str, value: Any, low_open: bool, rule: str) -> float:
-    """``value`` as a finite float >= 0 (> 0 if ``low_open``), else an error
-    that says ``field`` must be ``rule``."""
-    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{field} must be {rule}, got {reprlib.repr(value)}.")
-    try:
-        x = float(value)
-    except OverflowError:  # an int beyond float range
-        x = math.inf
-    if not math.isfinite(x) or x < 0 or (low_open and x == 0):
-        raise ValueError(f"{field} must be {rule}, got {reprlib.repr(value)}.")
-    return x
-
-
 def grid(**axes: Sequence[Any] | np.ndarray) -> list[Variant]:
     """The cross product of the given axes; the other fields keep defaults.
 
@@ -284,27 +285,22 @@ def grid(**axes: Sequence[Any] | np.ndarray) -> list[Variant]:
       TypeError: an axis that is not a list, or a value of the wrong type.
     """  # noqa: E501
     values = {}
-    for name, given in axes.items():
-        validate.lookup("grid", "axis", name, dict.fromkeys(FIELDS))
-        if isinstance(given, np.ndarray) and given.ndim == 1:
-            given = given.tolist()
-        if isinstance(given, str | bytes) or not isinstance(given, Sequence):
-            raise TypeError(
-                f"axis {name} must be a list of values, e.g. {name}=[...], got "
-                f"{reprlib.repr(given)}."
+    with validate.named("grid") as fn:  # a bad value: "grid: the optimizer ..."
+        for name, given in axes.items():
+            validate.lookup(fn, "axis", name, dict.fromkeys(FIELDS))
+            values[name] = validate.sequence(
+                fn, f"axis {name}", given, hint=f"For one value, write {name}=[value]."
             )
-        if not given:
-            raise ValueError(f"axis {name} is empty; give at least one value.")
-        values[name] = list(given)
-    size = math.prod(len(v) for v in values.values())
-    if size > MAX_VARIANTS:
-        shape = " x ".join(f"{len(v)} {name}" for name, v in values.items())
-        raise ValueError(
-            f"the grid has {size:,} variants ({shape}), more than the "
-            f"{MAX_VARIANTS:,} one comparison trains; use fewer values per axis."
-        )
-    names = list(values)
-    with validate.named("grid"):  # a bad value: "grid: the optimizer ..."
+        size = math.prod(len(v) for v in values.values())
+        if size > MAX_VARIANTS:
+            shape = " x ".join(f"{len(v)} {name}" for name, v in values.items())
+            raise validate.error(
+                ValueError,
+                fn,
+                f"the grid has {size:,} variants ({shape}), more than the "
+                f"{MAX_VARIANTS:,} one comparison trains; use fewer values per axis.",
+            )
+        names = list(values)
         return [
             Variant(**dict(zip(names, combo, strict=True)))
             for combo in itertools.product(*(values[n] for n in names))
@@ -325,59 +321,58 @@ def load_config(path: str | Path) -> list[Variant]:
       TypeError: an entry or a value of the wrong type.
     """
     path = Path(path)
-    where = repr(str(path))
+    where = f"the config {str(path)!r}"
+    # Checks within the file say where: "load_config: the config 'c.toml':
+    # variants[1]: learning_rate must be ...".
+    inside = f"load_config: {where}"
     try:
         text = path.read_text()
         data = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
     except (OSError, ValueError) as err:
-        raise ValueError(f"cannot read the config {where}: {err}") from None
-    try:
-        for key in data if isinstance(data, dict) else ():
-            validate.lookup(
-                "load_config", "config key", key, dict.fromkeys(("variants", "grid"))
-            )
-    except (TypeError, ValueError) as err:
-        raise type(err)(f"the config {where}: {err}") from None
+        raise validate.error(
+            ValueError, "load_config", f"cannot read {where}: {err}"
+        ) from None
+    for key in data if isinstance(data, dict) else ():
+        validate.lookup(inside, "config key", key, dict.fromkeys(("variants", "grid")))
     if not isinstance(data, dict) or not ({"variants", "grid"} & set(data)):
-        raise ValueError(
-            f"the config {where} needs a 'variants' list or a 'grid' table, e.g. "
-            f"{_CONFIG_EXAMPLE}."
+        raise validate.error(
+            ValueError,
+            "load_config",
+            f"{where} needs a 'variants' list or a 'grid' table, e.g. "
+            f"{_CONFIG_EXAMPLE}.",
         )
     entries = data.get("variants", [])
     if not isinstance(entries, list):
-        raise TypeError(
-            f"the config {where}: 'variants' must be a list of tables, e.g. "
-            f"{_CONFIG_EXAMPLE}, got {reprlib.repr(entries)}."
+        raise validate.error(
+            TypeError,
+            inside,
+            f"'variants' must be a list of tables, e.g. {_CONFIG_EXAMPLE}, got "
+            f"{reprlib.repr(entries)}.",
         )
     variants = []
     for i, entry in enumerate(entries):
-        try:
+        with validate.named(f"{inside}: variants[{i}]") as at:
             if not isinstance(entry, dict):
-                raise TypeError(
-                    f"each variant must be a table of fields, e.g. "
-                    f'{{optimizer = "adam"}}, got {reprlib.repr(entry)}.'
+                raise validate.error(
+                    TypeError,
+                    at,
+                    "each variant must be a table of fields, e.g. "
+                    f'{{optimizer = "adam"}}, got {reprlib.repr(entry)}.',
                 )
             for name in entry:
-                validate.lookup(
-                    "load_config", "variant field", name, dict.fromkeys(FIELDS)
-                )
+                validate.lookup(at, "variant field", name, dict.fromkeys(FIELDS))
             variants.append(Variant(**entry))
-        except (TypeError, ValueError) as err:
-            raise type(err)(f"the config {where}: variants[{i}]: {err}") from None
     if "grid" in data:
         axes = data["grid"]
         if not isinstance(axes, dict):
-            raise TypeError(
-                f"the config {where}: 'grid' must be a table of axes, e.g. "
-                f'[grid] optimizer = ["sgd", "adam"], got {reprlib.repr(axes)}.'
+            raise validate.error(
+                TypeError,
+                inside,
+                "'grid' must be a table of axes, e.g. [grid] optimizer = "
+                f'["sgd", "adam"], got {reprlib.repr(axes)}.',
             )
-        try:
+        with validate.named(f"{inside}: grid"):
             variants += grid(**axes)
-        except (TypeError, ValueError) as err:
-            named = str(err).startswith("grid: ")
-            raise type(err)(
-                f"the config {where}: {'' if named else 'grid: '}{err}"
-            ) from None
     if not variants:
-        raise ValueError(f"the config {where} defines no variant.")
+        raise validate.error(ValueError, "load_config", f"{where} defines no variant.")
     return variants

@@ -3,8 +3,9 @@
 A :class:`GradientTransformation` is a pair of pure functions. ``init(params)``
 builds the state (a pytree of NamedTuples); ``update(updates, state, params)``
 maps the incoming updates (gradients, at the head of a chain) to outgoing
-updates and a new state. Transformations compose with :func:`chain`, and the
-final updates are added to the params with :func:`apply_updates`.
+updates and a new state. Transformations compose with :func:`chain` (and
+:func:`named_chain`), apply to a subset of the leaves with :func:`masked`, and
+the final updates are added to the params with :func:`apply_updates`.
 
 The contract is optax's, so gradtx and optax transformations mix both ways.
 The kit (:func:`init_empty_state`, :func:`check_updates`, :func:`map_leaves`,
@@ -25,6 +26,8 @@ from gradtx.core._kit import stateless as stateless
 from gradtx.core._kit import stateless_with_tree_map as stateless_with_tree_map
 from gradtx.core._kit import takes_extra_args as takes_extra_args
 from gradtx.core._kit import with_extra_args_support as with_extra_args_support
+from gradtx.core._masked import MaskedState as MaskedState
+from gradtx.core._masked import masked as masked
 from gradtx.core._types import EmptyState as EmptyState
 from gradtx.core._types import GradientTransformation as GradientTransformation
 from gradtx.core._types import (
@@ -43,6 +46,7 @@ __all__ = [
     "EmptyState",
     "GradientTransformation",
     "GradientTransformationExtraArgs",
+    "MaskedState",
     "OptState",
     "Params",
     "TransformInitFn",
@@ -56,6 +60,7 @@ __all__ = [
     "identity",
     "init_empty_state",
     "map_leaves",
+    "masked",
     "named_chain",
     "stateless",
     "stateless_with_tree_map",

@@ -9,7 +9,7 @@ docstring of each optimizer shows the optax and PyTorch equivalents.
 ``@register(...)``: its optax and PyTorch :class:`Counterpart` s, the test
 catalogue's :class:`Example` s and the comparison tool's :class:`Preset` s.
 Every list of optimizers is derived from it: the shared test catalogue
-(``tests/cases.py``: contract, optax parity, in-place step, checkpoint), the
+(``tests/catalogue/cases.py``: contract, optax parity, in-place step, checkpoint), the
 API tests, and ``gradtx compare``'s choices, defaults and optimizer factory;
 tests check the exports, the docstrings and the README's tables against it.
 :func:`names`, :func:`get`, :func:`info` and :func:`registry` read it:

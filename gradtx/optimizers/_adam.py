@@ -6,13 +6,12 @@ import functools
 from typing import Any
 
 from gradtx._internal import validate
-from gradtx.combinators import decay_mask
-from gradtx.combinators._masking import Mask
 from gradtx.core import GradientTransformation, chain
 from gradtx.optimizers._info import Counterpart, Example, Preset
 from gradtx.optimizers._registry import register
 from gradtx.schedules import ScalarOrSchedule
 from gradtx.transforms import add_decayed_weights, scale_by_adam, scale_by_learning_rate
+from gradtx.tree import Mask, decay_mask
 
 __all__ = ["adam", "adamw"]
 

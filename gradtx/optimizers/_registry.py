@@ -16,7 +16,6 @@ Example:
 from __future__ import annotations
 
 import inspect
-import math
 from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, TypeVar
@@ -104,25 +103,32 @@ def register(
             examples=tuple(examples),
             presets=tuple(presets),
         )
-        _check(entry)
+        _check_entry(entry)
         _REGISTRY[entry.name] = entry
         return fn
 
     return decorate
 
 
-def _check(entry: OptimizerInfo) -> None:
-    """Raises if ``entry`` clashes with the registry or does not fit ``fn``."""
-    who = f"register({entry.name})"
+def _check_entry(entry: OptimizerInfo) -> None:
+    """Raises if ``entry`` clashes with the registry or does not fit ``fn``.
+
+    A domain check (tests/test_layering.py): names against the registry's,
+    keyword arguments against the optimizer's signature. Messages name
+    ``register(<name>)``.
+    """
+    fn = f"register({entry.name})"
     if entry.name in _REGISTRY:
-        raise ValueError(f"{who}: an optimizer named {entry.name!r} is registered.")
-    if not isinstance(entry.year, int) or isinstance(entry.year, bool):
-        raise TypeError(f"{who}: year must be an int, got {entry.year!r}.")
+        raise validate.error(
+            ValueError, fn, f"an optimizer named {entry.name!r} is registered."
+        )
+    validate.plain_number(fn, "year", entry.year, integer=True, rule="an int")
     if not entry.examples:
-        raise ValueError(
-            f"{who}: give at least one Example, e.g. "
-            f"Example({entry.name!r}, {{'learning_rate': 0.01}}), so that the "
-            "test catalogue runs it."
+        raise validate.error(
+            ValueError,
+            fn,
+            f"give at least one Example, e.g. Example({entry.name!r}, "
+            "{'learning_rate': 0.01}), so that the test catalogue runs it.",
         )
     signature = inspect.signature(entry.fn)
 
@@ -131,8 +137,8 @@ def _check(entry: OptimizerInfo) -> None:
             (signature.bind if complete else signature.bind_partial)(**kwargs)
         except TypeError as err:
             takes = ", ".join(signature.parameters)
-            raise TypeError(
-                f"{who}: {what}: {err}. {entry.name} takes: {takes}."
+            raise validate.error(
+                TypeError, fn, f"{what}: {err}. {entry.name} takes: {takes}."
             ) from None
 
     for side in (entry.optax, entry.pytorch):
@@ -145,52 +151,49 @@ def _check(entry: OptimizerInfo) -> None:
     extra = {"weight_decay": 0.0} if entry.decoupled_weight_decay else {}
     for p in entry.presets:
         fits(f"Preset({p.name!r})", {"learning_rate": 1.0, **p.kwargs, **extra})
-    _check_examples(who, entry)
-    _check_presets(who, entry)
 
-
-def _check_examples(who: str, entry: OptimizerInfo) -> None:
     taken = {e.name for other in _REGISTRY.values() for e in other.examples}
     optax_form = entry.optax.gradtx_kwargs if entry.optax else {}
     for ex in entry.examples:
         if ex.name in taken:
-            raise ValueError(f"{who}: the example name {ex.name!r} is taken.")
+            raise validate.error(
+                ValueError, fn, f"the example name {ex.name!r} is taken."
+            )
         taken.add(ex.name)
         if missing := set(ex.scheduled) - set(ex.kwargs):
-            raise ValueError(
-                f"{who}: Example({ex.name!r}) schedules {sorted(missing)}, which "
-                "it gives no value: a schedule starts at the given value."
+            raise validate.error(
+                ValueError,
+                fn,
+                f"Example({ex.name!r}) schedules {sorted(missing)}, which it gives "
+                "no value: a schedule starts at the given value.",
             )
         for key, value in optax_form.items():
             if ex.parity and key in ex.kwargs and ex.kwargs[key] != value:
-                raise ValueError(
-                    f"{who}: Example({ex.name!r}) claims parity with optax, but "
-                    f"sets {key}={ex.kwargs[key]!r} where optax's form is "
-                    f"{key}={value!r}; give parity=False."
+                raise validate.error(
+                    ValueError,
+                    fn,
+                    f"Example({ex.name!r}) claims parity with optax, but sets "
+                    f"{key}={ex.kwargs[key]!r} where optax's form is {key}={value!r}; "
+                    "give parity=False.",
                 )
 
-
-def _check_presets(who: str, entry: OptimizerInfo) -> None:
     taken = {p.name for other in _REGISTRY.values() for p in other.presets}
     for p in entry.presets:
         if p.name in taken:
-            raise ValueError(f"{who}: the preset name {p.name!r} is taken.")
+            raise validate.error(
+                ValueError, fn, f"the preset name {p.name!r} is taken."
+            )
         taken.add(p.name)
-        for field, value, low_open in (
-            ("learning_rate", p.learning_rate, True),
-            ("weight_decay", p.weight_decay, False),
-        ):
-            if not (
-                isinstance(value, int | float)
-                and not isinstance(value, bool)
-                and math.isfinite(value)
-                and (value > 0 if low_open else value >= 0)
-            ):
-                rule = "> 0" if low_open else ">= 0"
-                raise ValueError(
-                    f"{who}: Preset({p.name!r}) {field} must be a finite number "
-                    f"{rule}, got {value!r}."
-                )
+        validate.plain_number(
+            fn,
+            f"Preset({p.name!r}) learning_rate",
+            p.learning_rate,
+            low=0.0,
+            low_open=True,
+        )
+        validate.plain_number(
+            fn, f"Preset({p.name!r}) weight_decay", p.weight_decay, low=0.0
+        )
 
 
 def registry() -> Mapping[str, OptimizerInfo]:

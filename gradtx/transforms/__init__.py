@@ -1,23 +1,23 @@
 """Building blocks: one training technique per transformation."""
 
-from gradtx.transforms._accumulation import EmaState as EmaState
-from gradtx.transforms._accumulation import TraceState as TraceState
-from gradtx.transforms._accumulation import ema as ema
-from gradtx.transforms._accumulation import trace as trace
-from gradtx.transforms._adagrad import ScaleByRssState as ScaleByRssState
-from gradtx.transforms._adagrad import scale_by_rss as scale_by_rss
-from gradtx.transforms._adaptive import ScaleByAdamState as ScaleByAdamState
-from gradtx.transforms._adaptive import ScaleByRmsState as ScaleByRmsState
-from gradtx.transforms._adaptive import ScaleByStddevState as ScaleByStddevState
-from gradtx.transforms._adaptive import scale_by_adam as scale_by_adam
-from gradtx.transforms._adaptive import scale_by_rms as scale_by_rms
-from gradtx.transforms._adaptive import scale_by_stddev as scale_by_stddev
+from gradtx.transforms._adam import ScaleByAdamState as ScaleByAdamState
+from gradtx.transforms._adam import scale_by_adam as scale_by_adam
 from gradtx.transforms._clipping import adaptive_grad_clip as adaptive_grad_clip
 from gradtx.transforms._clipping import clip as clip
 from gradtx.transforms._clipping import clip_by_block_rms as clip_by_block_rms
 from gradtx.transforms._clipping import clip_by_global_norm as clip_by_global_norm
 from gradtx.transforms._clipping import global_norm as global_norm
 from gradtx.transforms._clipping import unitwise_norm as unitwise_norm
+from gradtx.transforms._momentum import EmaState as EmaState
+from gradtx.transforms._momentum import TraceState as TraceState
+from gradtx.transforms._momentum import ema as ema
+from gradtx.transforms._momentum import trace as trace
+from gradtx.transforms._rms import ScaleByRmsState as ScaleByRmsState
+from gradtx.transforms._rms import ScaleByRssState as ScaleByRssState
+from gradtx.transforms._rms import ScaleByStddevState as ScaleByStddevState
+from gradtx.transforms._rms import scale_by_rms as scale_by_rms
+from gradtx.transforms._rms import scale_by_rss as scale_by_rss
+from gradtx.transforms._rms import scale_by_stddev as scale_by_stddev
 from gradtx.transforms._scaling import ScaleByScheduleState as ScaleByScheduleState
 from gradtx.transforms._scaling import scale as scale
 from gradtx.transforms._scaling import scale_by_learning_rate as scale_by_learning_rate

@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 
 from gradtx._internal import validate
-from gradtx._internal.numerics import abs_sq, leafwise, real_dtype, reduce_leaves, up
+from gradtx._internal.numerics import abs_sq, leafwise, real_dtype, up
 from gradtx.core import (
     EmptyState,
     GradientTransformation,
@@ -16,6 +16,7 @@ from gradtx.core import (
     Updates,
     init_empty_state,
 )
+from gradtx.tree import norm as tree_norm
 
 __all__ = [
     "adaptive_grad_clip",
@@ -72,34 +73,19 @@ def clip(max_delta: Any) -> GradientTransformation:
     return GradientTransformation(init_empty_state, update)
 
 
-def _sum_of_squares(tree: Any) -> jax.Array:
-    """:math:`\\sum |x|^2` over every element, accumulated in at least float32."""
-    leaves = jax.tree.leaves(tree)
-    if not leaves:
-        return jnp.zeros([], jnp.float32)
-    acc = jnp.promote_types(
-        jnp.result_type(*(real_dtype(jnp.result_type(x)) for x in leaves)),
-        jnp.float32,
-    )
-    return reduce_leaves(leaves, lambda x: _leaf_sum_of_squares(x, acc), jnp.sum)
-
-
-def _leaf_sum_of_squares(x: jax.Array, acc: Any) -> jax.Array:
-    return jnp.sum(abs_sq(x.astype(jnp.promote_types(x.dtype, acc))))
-
-
 def global_norm(tree: Any) -> jax.Array:
     r"""The Euclidean norm of all elements of a pytree, :math:`\sqrt{\sum |x|^2}`.
 
     Squares are accumulated in at least float32, so float16 and bfloat16
-    gradients do not overflow (float16 squares overflow above 256).
+    gradients do not overflow (float16 squares overflow above 256). optax's
+    name for :func:`gradtx.tree.norm` with its default ``ord``.
 
     Example:
       >>> import gradtx, jax.numpy as jnp
       >>> float(gradtx.global_norm({"a": jnp.array([3.0]), "b": jnp.array([4.0])}))
       5.0
     """
-    return jnp.sqrt(_sum_of_squares(tree))
+    return tree_norm(tree)
 
 
 def clip_by_global_norm(max_norm: Any) -> GradientTransformation:
@@ -141,7 +127,7 @@ def clip_by_global_norm(max_norm: Any) -> GradientTransformation:
         updates: Updates, state: EmptyState, params: Params | None = None, **_: Any
     ) -> tuple[Updates, EmptyState]:
         validate.updates(fn, updates, params)
-        sq = _sum_of_squares(updates)
+        sq = tree_norm(updates, squared=True)
         c = jnp.asarray(max_norm, sq.dtype)
         # factor = c / max(|u|, c), written so that
         # - it is exactly 1 when no clipping is needed: sqrt(c * c) == c in IEEE

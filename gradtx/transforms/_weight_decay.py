@@ -9,15 +9,15 @@ import jax.numpy as jnp
 
 from gradtx._internal import validate
 from gradtx._internal.numerics import leafwise, safe_increment, zero_count
-from gradtx.combinators._masking import Mask, _resolve, _select, masked
 from gradtx.core import (
     EmptyState,
     GradientTransformation,
     Params,
     Updates,
+    masked,
 )
 from gradtx.schedules import ScalarOrSchedule
-from gradtx.transforms._clipping import _sum_of_squares
+from gradtx.tree import Mask, apply_mask, norm, resolve_mask
 
 __all__ = ["AddDecayedWeightsState", "add_decayed_weights", "l2_penalty"]
 
@@ -138,6 +138,6 @@ def l2_penalty(params: Params, mask: Mask | None = None) -> jax.Array:
       12.5
     """
     if mask is not None:
-        fn = "l2_penalty"
-        params = _select(fn, _resolve(fn, mask, params), params, True, "params")
-    return 0.5 * _sum_of_squares(params)
+        with validate.named("l2_penalty"):  # the mask's errors name l2_penalty
+            params = apply_mask(params, resolve_mask(mask, params))
+    return 0.5 * norm(params, squared=True)

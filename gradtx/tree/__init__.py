@@ -1,8 +1,9 @@
 """Pytree utilities: the floor that transformations and combinators build on.
 
 The functions optax users know from ``optax.tree`` (same names, arguments,
-defaults and results), plus gradtx's own: :func:`all_finite`, and the mask
-helpers (:class:`MaskedNode`, :func:`resolve_mask`, :func:`apply_mask`...).
+defaults and results), plus gradtx's own: :func:`all_finite`, the mask
+helpers (:class:`MaskedNode`, :func:`resolve_mask`, :func:`apply_mask`...) and
+:func:`decay_mask`, weight decay's usual mask.
 Masks, norms and finiteness checks live here so that ``gradtx.transforms``
 and ``gradtx.combinators`` share them without importing each other.
 
@@ -50,10 +51,14 @@ from gradtx.tree._create import zeros_like as zeros_like
 from gradtx.tree._dtypes import cast as cast
 from gradtx.tree._dtypes import cast_like as cast_like
 from gradtx.tree._dtypes import dtype as dtype
+from gradtx.tree._find import NamedTupleKey as NamedTupleKey
+from gradtx.tree._find import get_all_with_path as get_all_with_path
+from gradtx.tree._find import map_params as map_params
 from gradtx.tree._masks import Mask as Mask
 from gradtx.tree._masks import MaskedNode as MaskedNode
 from gradtx.tree._masks import apply_mask as apply_mask
 from gradtx.tree._masks import check_mask as check_mask
+from gradtx.tree._masks import decay_mask as decay_mask
 from gradtx.tree._masks import is_mask_fn as is_mask_fn
 from gradtx.tree._masks import resolve_mask as resolve_mask
 from gradtx.tree._moments import bias_correction as bias_correction
@@ -72,11 +77,8 @@ from gradtx.tree._reduce import min as min
 from gradtx.tree._reduce import size as size
 from gradtx.tree._reduce import sum as sum
 from gradtx.tree._reduce import vdot as vdot
-from gradtx.tree._state import NamedTupleKey as NamedTupleKey
-from gradtx.tree._state import get as get
-from gradtx.tree._state import get_all_with_path as get_all_with_path
-from gradtx.tree._state import map_params as map_params
-from gradtx.tree._state import set as set
+from gradtx.tree._state import tree_get as get
+from gradtx.tree._state import tree_set as set
 
 __all__ = [
     "Mask",
@@ -93,6 +95,7 @@ __all__ = [
     "check_mask",
     "clip",
     "conj",
+    "decay_mask",
     "div",
     "dtype",
     "full_like",

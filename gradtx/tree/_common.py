@@ -95,24 +95,16 @@ def map_trees(
         first, treedef = jax.tree.flatten(tree, is_leaf=is_leaf)
     columns: list[list[Any]] = [first]
     for name, other in zip(names[1:], rest, strict=True):
-        why = hint or f"{name} must have the structure of {names[0]}."
+        cause: Exception | None = None
         try:
             column = treedef.flatten_up_to(other)  # type: ignore[attr-defined]
         except (ValueError, TypeError) as e:
-            raise mismatch_error(
-                tree,
-                other,
-                names[0],
-                name,
-                is_leaf=is_leaf,
-                exact=not prefix,
-                hint=why,
-                who=who,
-            ) from e
-        if (
-            not prefix
-            and not jax.tree_util.all_leaves(column)
-            and not all(
+            cause = e
+        # Without ``prefix``, a leaf must also face a leaf, not a subtree.
+        if cause is not None or not (
+            prefix
+            or jax.tree_util.all_leaves(column)
+            or all(
                 _is_leaf_node(o) or (is_leaf is not None and is_leaf(f))
                 for f, o in zip(first, column, strict=True)
             )
@@ -123,10 +115,10 @@ def map_trees(
                 names[0],
                 name,
                 is_leaf=is_leaf,
-                exact=True,
-                hint=why,
+                exact=not prefix,
+                hint=hint or f"{name} must have the structure of {names[0]}.",
                 who=who,
-            )
+            ) from cause
         columns.append(column)
     if with_path:
         paths = [p for p, _ in pairs]

@@ -5,12 +5,14 @@ prefix of it (one bool for a whole subtree), or a function ``params -> such a
 tree``. The bools must be Python bools (known when a step is traced), not
 arrays: a mask decides the structure of an optimizer's state.
 :func:`resolve_mask` turns a mask into one bool per leaf of the params, and
-:func:`apply_mask` puts a :class:`MaskedNode` where the mask is False.
+:func:`apply_mask` puts a :class:`MaskedNode` where the mask is False;
+:func:`decay_mask` is a ready-made mask function (weight decay's convention).
+:func:`gradtx.masked` applies a transformation through a mask with them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any, NamedTuple
 
 import jax
@@ -23,6 +25,7 @@ __all__ = [
     "MaskedNode",
     "apply_mask",
     "check_mask",
+    "decay_mask",
     "is_mask_fn",
     "resolve_mask",
 ]
@@ -71,23 +74,6 @@ def is_mask_fn(mask: Any) -> bool:
     return callable(mask) and jax.tree_util.treedef_is_leaf(jax.tree.structure(mask))
 
 
-def _check_leaves(fn: str, tree: Any) -> None:
-    for path, leaf in jax.tree_util.tree_flatten_with_path(tree)[0]:
-        if not isinstance(leaf, bool | np.bool_):
-            hint = (
-                " Call a mask function first: resolve_mask(mask, params)."
-                if callable(leaf)
-                else ""
-            )
-            raise validate.error(
-                TypeError,
-                fn,
-                f"mask{jax.tree_util.keystr(path)} is {leaf!r}; mask leaves must be "
-                "Python bools (True: transform this leaf), known when the step is "
-                f"traced, not arrays.{hint}",
-            )
-
-
 def check_mask(mask: Mask) -> None:
     """Raises now if ``mask`` is a tree with a leaf that is not a Python bool.
 
@@ -107,7 +93,7 @@ def check_mask(mask: Mask) -> None:
       TypeError: check_mask: mask['w'] is Array(True, dtype=bool); mask leaves must be Python bools (True: transform this leaf), known when the step is traced, not arrays.
     """  # noqa: E501
     if not is_mask_fn(mask):
-        _check_leaves("check_mask", mask)
+        validate.mask_tree("check_mask", mask)
 
 
 def resolve_mask(mask: Mask, params: Any) -> Any:
@@ -139,7 +125,7 @@ def resolve_mask(mask: Mask, params: Any) -> Any:
       {'enc': {'b': True, 'w': True}, 'head': False}
     """
     tree = mask(params) if is_mask_fn(mask) else mask
-    _check_leaves("resolve_mask", tree)
+    validate.mask_tree("resolve_mask", tree)
     return broadcast_prefix(
         tree, params, names=("mask", "params"), hint=_PREFIX_HINT, who="resolve_mask"
     )
@@ -171,7 +157,7 @@ def apply_mask(tree: Any, mask: Any) -> Any:
       ...                        {"w": True, "b": False})
       {'b': MaskedNode(), 'w': Array([1., 1.], dtype=float32)}
     """
-    _check_leaves("apply_mask", mask)
+    validate.mask_tree("apply_mask", mask)
 
     def pick(keep: bool, sub: Any) -> Any:
         return sub if keep else jax.tree.map(lambda _: MaskedNode(), sub)
@@ -185,3 +171,62 @@ def apply_mask(tree: Any, mask: Any) -> Any:
         hint=_PREFIX_HINT,
         who="apply_mask",
     )
+
+
+NO_DECAY_NAMES = frozenset({"bias", "scale"})
+
+
+def _leaf_name(path: tuple[Any, ...]) -> str | None:
+    """The innermost name on a key path, skipping Flax NNX's ``.value``."""
+    for key in reversed(path):
+        if isinstance(key, jax.tree_util.GetAttrKey):
+            if key.name != "value":
+                return key.name
+        elif isinstance(key, jax.tree_util.DictKey):
+            return str(key.key)
+    return None
+
+
+def decay_mask(
+    params: Any,
+    *,
+    no_decay_names: Collection[str] = NO_DECAY_NAMES,
+    min_ndim: int = 2,
+) -> Any:
+    """True for the leaves that weight decay should apply to, by convention.
+
+    Weight decay regularizes weight matrices and kernels; decaying biases and
+    normalization scales (BatchNorm's or LayerNorm's :math:`\\gamma`) only
+    pulls them toward 0 and usually hurts (e.g. Goyal et al. 2017; Loshchilov
+    & Hutter 2019 decay the weights). A leaf is decayed when it has at least
+    ``min_ndim`` dimensions and its name (the innermost dict key or attribute
+    on its path, so ``"bias"`` in ``params["Dense_0"]["bias"]`` and in a Flax
+    NNX ``nnx.State``) is not in ``no_decay_names``.
+
+    Use it as the mask of a weight decay: ``adamw(lr, mask=gradtx.decay_mask)``
+    or ``add_decayed_weights(wd, mask=gradtx.decay_mask)``; customize with
+    ``functools.partial(gradtx.decay_mask, no_decay_names={"bias"})``.
+
+    Args:
+      params: the params pytree (dicts, NNX ``State``, lists, ...).
+      no_decay_names: leaf names never decayed.
+      min_ndim: leaves with fewer dimensions (biases, scales, scalars) are not
+        decayed.
+
+    Returns:
+      A pytree of Python bools with the structure of ``params``.
+
+    Example:
+      >>> import gradtx, jax.numpy as jnp
+      >>> params = {"dense": {"kernel": jnp.ones((3, 2)), "bias": jnp.ones(2)},
+      ...           "norm": {"scale": jnp.ones(2)}, "temperature": jnp.ones(())}
+      >>> gradtx.decay_mask(params)
+      {'dense': {'bias': False, 'kernel': True}, 'norm': {'scale': False}, 'temperature': False}
+    """  # noqa: E501
+
+    def decide(path: tuple[Any, ...], leaf: Any) -> bool:
+        if np.ndim(leaf) < min_ndim:
+            return False
+        return _leaf_name(path) not in no_decay_names
+
+    return jax.tree_util.tree_map_with_path(decide, params)

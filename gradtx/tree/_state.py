@@ -1,9 +1,7 @@
-"""Finding and editing entries of optimizer states: ``get``, ``set``,
-``get_all_with_path``, ``map_params``.
+"""Reading and replacing optimizer-state entries by name: ``tree_get`` and
+``tree_set``, which are ``gradtx.tree.get`` and ``gradtx.tree.set``.
 
-``get`` and ``set`` are gradtx's :func:`~gradtx.tree_get` and
-:func:`~gradtx.tree_set` (the very same functions), which differ from
-``optax.tree.get`` / ``optax.tree.set``:
+They differ from ``optax.tree.get`` / ``optax.tree.set``:
 
 - a name may be a path, ``"adam/count"``, to look inside a match (a
   :func:`~gradtx.named_chain` entry, a state class name, a field), where
@@ -15,244 +13,284 @@
   values (a step counter must be a whole number in range, floats finite), so
   a jitted step does not recompile and no wrong hyperparameter slips in;
   optax stores the new value as given (``count=2.0`` becomes a float).
-
-``get_all_with_path`` and ``map_params`` are optax's, with the same results:
-paths hold a :class:`NamedTupleKey` for each NamedTuple field, so a
-``filtering`` function can tell ``ScaleByAdamState.count`` from another
-state's ``count``.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Callable
-from typing import Any, Protocol, runtime_checkable
+from collections.abc import Iterator
+from typing import Any
 
 import jax
+import jax.numpy as jnp
+import numpy as np
 
-from gradtx.state import tree_get as get
-from gradtx.state import tree_set as set
 from gradtx.tree._common import validate
 
-__all__ = ["NamedTupleKey", "get", "get_all_with_path", "map_params", "set"]
+__all__ = ["tree_get", "tree_set"]
 
-KeyPath = tuple[Any, ...]
-
-
-@dataclasses.dataclass(frozen=True)
-class NamedTupleKey:
-    """A key-path entry for a NamedTuple field: the tuple's class and the field.
-
-    :func:`get_all_with_path` puts one in a path where JAX would put a
-    ``GetAttrKey``/``SequenceKey``, so a ``filtering(path, value)`` function
-    can check ``path[-1].tuple_name``. Printed as ``ScaleByAdamState.count``
-    (also by ``jax.tree_util.keystr``).
-
-    Attributes:
-      tuple_name: the NamedTuple's class name.
-      name: the field's name.
-
-    Example:
-      >>> import gradtx.tree
-      >>> str(gradtx.tree.NamedTupleKey("ScaleByAdamState", "count"))
-      'ScaleByAdamState.count'
-    """
-
-    tuple_name: str
-    name: str
-
-    def __str__(self) -> str:
-        return f"{self.tuple_name}.{self.name}"
+_MISSING = object()
 
 
 def _is_namedtuple(x: Any) -> bool:
     return isinstance(x, tuple) and hasattr(x, "_fields")
 
 
-def _holds(node: Any, key: Any) -> bool:
-    """Whether ``node`` is a dict with ``key``, or a NamedTuple with that field
-    or class name."""
+def _children(node: Any) -> Iterator[tuple[str, Any, Any]]:
+    """Yields ``(name, path_suffix, child)`` for the containers state uses."""
     if _is_namedtuple(node):
-        return key in node._fields or type(node).__name__ == key
-    return isinstance(node, dict) and key in node
+        for f in node._fields:
+            yield f, f".{f}", getattr(node, f)
+    elif isinstance(node, dict):
+        for k, v in node.items():
+            yield str(k), f"[{k!r}]", v
+    elif isinstance(node, list | tuple):
+        for i, v in enumerate(node):
+            yield str(i), f"[{i}]", v
 
 
-def _named_leaves(tree: Any, stop: Callable[[Any], bool]) -> list[tuple[KeyPath, Any]]:
-    """``(path, leaf)`` as ``tree_leaves_with_path``, not descending into nodes
-    where ``stop`` holds, and with a NamedTupleKey for each NamedTuple field."""
-    out: list[tuple[KeyPath, Any]] = []
-    flat = jax.tree_util.tree_flatten_with_path(
-        tree, is_leaf=lambda x: stop(x) or _is_namedtuple(x)
-    )[0]
-    for path, node in flat:
-        if stop(node) or not _is_namedtuple(node):
-            out.append((path, node))
-            continue
-        name = type(node).__name__
-        for field in node._fields:
-            key = NamedTupleKey(name, field)
-            for sub, leaf in _named_leaves(getattr(node, field), stop):
-                out.append(((*path, key, *sub), leaf))
+def _matches(root: Any, name: str, path: str = "") -> list[tuple[str, Any]]:
+    """All ``(path, value)`` named ``name`` below ``root`` (not inside a match)."""
+    found = []
+    for child_name, suffix, child in _children(root):
+        child_path = path + suffix
+        type_name = type(child).__name__ if _is_namedtuple(child) else None
+        if child_name == name or type_name == name:
+            found.append((child_path, child))
+        else:
+            found.extend(_matches(child, name, child_path))
+    return found
+
+
+def _names(root: Any) -> set[str]:
+    out = set()
+    for child_name, _, child in _children(root):
+        if not child_name.isdigit():
+            out.add(child_name)
+        if _is_namedtuple(child):
+            out.add(type(child).__name__)
+        out |= _names(child)
     return out
 
 
-def _children(path: KeyPath, node: Any) -> list[tuple[KeyPath, Any]]:
-    """The entries of a dict or NamedTuple, with their paths."""
-    if _is_namedtuple(node):
-        name = type(node).__name__
-        return [
-            ((*path, NamedTupleKey(name, f)), getattr(node, f)) for f in node._fields
-        ]
-    return [((*path, jax.tree_util.DictKey(k)), v) for k, v in node.items()]
+def _find(state: Any, name: str) -> list[tuple[str, Any]]:
+    roots: list[tuple[str, Any]] = [("state", state)]
+    for part in name.split("/"):
+        roots = [(p + sub, v) for p, r in roots for sub, v in _matches(r, part)]
+    return roots
 
 
-def _entry(path: KeyPath, node: Any, key: Any) -> tuple[KeyPath, Any]:
-    """The entry ``key`` of ``node``: the node itself if it is a NamedTuple
-    named ``key``, else its field or item."""
-    if _is_namedtuple(node):
-        name = type(node).__name__
-        if name == key:
-            return path, node
-        return (*path, NamedTupleKey(name, key)), getattr(node, key)
-    return (*path, jax.tree_util.DictKey(key)), node[key]
+def tree_get(state: Any, name: str, default: Any = _MISSING) -> Any:
+    """Returns the entry called ``name`` anywhere in a (nested) optimizer state.
 
-
-def _find(tree: Any, key: Any) -> list[tuple[KeyPath, Any]]:
-    """Every entry named ``key``: first those of the outermost holders, in
-    leaf order, then those nested inside each holder (optax's order)."""
-    holders = [
-        (p, n)
-        for p, n in _named_leaves(tree, lambda x: _holds(x, key))
-        if _holds(n, key)
-    ]
-    found = [_entry(p, n, key) for p, n in holders]
-    for path, node in holders:
-        for child_path, child in _children(path, node):
-            found += [((*child_path, *sub), v) for sub, v in _find(child, key)]
-    return found
-
-
-def get_all_with_path(
-    tree: Any,
-    key: Any,
-    filtering: Callable[[KeyPath, Any], bool] | None = None,
-) -> list[tuple[KeyPath, Any]]:
-    """Every entry called ``key`` in ``tree``, with its path (optax's rule).
-
-    An entry is a dict item with key ``key``, a NamedTuple field named
-    ``key``, or a NamedTuple whose class is named ``key``; matches inside a
-    match are found too. Paths are tuples of JAX key entries, with a
-    :class:`NamedTupleKey` for each NamedTuple field; ``jax.tree_util.keystr``
-    prints them. Unlike :func:`get`, ``key`` is one name, not a ``"a/b"`` path.
+    ``name`` is a NamedTuple field (``"count"``, ``"mu"``), a dict key (a
+    :func:`~gradtx.named_chain` entry), or a state class name
+    (``"ScaleByAdamState"``). Join names with ``/`` to look inside a match:
+    ``"adam/count"``.
 
     Args:
-      tree: the tree to search (an optimizer state).
-      key: the name to look for.
-      filtering: keep only the matches for which ``filtering(path, value)``
-        is True.
+      state: an optimizer state.
+      name: what to look for.
+      default: returned when nothing matches (without it, a KeyError).
 
     Returns:
-      A list of ``(path, value)``.
-
-    Example:
-      >>> import gradtx, gradtx.tree, jax, jax.numpy as jnp
-      >>> state = gradtx.adam(1e-3).init({"w": jnp.zeros(2)})
-      >>> [jax.tree_util.keystr(p)
-      ...  for p, _ in gradtx.tree.get_all_with_path(state, "count")]
-      ['[0]ScaleByAdamState.count']
-    """
-    found = _find(tree, key)
-    if filtering is not None:
-        found = [(p, v) for p, v in found if filtering(p, v)]
-    return found
-
-
-class _ParamsPlaceholder:
-    """Stands for the params when an ``init`` is traced by :func:`map_params`."""
-
-
-jax.tree_util.register_pytree_node(
-    _ParamsPlaceholder, lambda _: ((), None), lambda _, __: _ParamsPlaceholder()
-)
-
-
-@runtime_checkable
-class Initable(Protocol):
-    """Anything with an ``init(params) -> state`` method (a transformation)."""
-
-    def init(self, params: Any) -> Any:
-        """The initial state for ``params``."""
-
-
-def map_params(
-    initable: Callable[[Any], Any] | Initable,
-    f: Callable[..., Any],
-    state: Any,
-    /,
-    *rest: Any,
-    transform_non_params: Callable[..., Any] | None = None,
-    is_leaf: Callable[[Any], bool] | None = None,
-) -> Any:
-    """Maps ``f`` over every copy of the params tree inside an optimizer state.
-
-    Finds the params-shaped parts of ``state`` (moments such as ``mu`` and
-    ``nu``) by calling ``initable``'s init with a placeholder for the params,
-    and maps ``f`` over their leaves, with the matching leaves of ``rest``
-    (trees like the params) as extra arguments: e.g. to give each moment its
-    parameter's sharding. Other entries (counters) pass through, or through
-    ``transform_non_params``.
-
-    Args:
-      initable: a transformation, or its ``init`` function.
-      f: ``f(state_leaf, *rest_leaves)``.
-      state: the state to map over, made by ``initable``'s init.
-      *rest: trees with the structure of the params.
-      transform_non_params: applied to each other leaf of the state.
-      is_leaf: passed to ``jax.tree.map`` over the params-shaped parts (e.g.
-        to treat :class:`MaskedNode` as a leaf).
-
-    Returns:
-      A tree like ``state``.
+      The matching entry (an array or a subtree).
 
     Raises:
-      ValueError: ``initable``'s init cannot run on a placeholder for the
-        params (its init reads their structure, as ``masked`` with a mask tree
-        does).
+      KeyError: nothing matches and no default was given (the message lists the
+        names that exist), or several entries match (the message lists their
+        paths).
 
     Example:
-      >>> import gradtx, gradtx.tree, jax.numpy as jnp
-      >>> tx = gradtx.adam(1e-3)
-      >>> state = tx.init({"w": jnp.zeros(2)})
-      >>> specs = gradtx.tree.map_params(tx, lambda _, spec: spec, state,
-      ...                                {"w": "model"},
-      ...                                transform_non_params=lambda _: None)
-      >>> specs[0].mu, specs[0].count
-      ({'w': 'model'}, None)
+      >>> import gradtx, jax.numpy as jnp
+      >>> tx = gradtx.named_chain(("clip", gradtx.clip_by_global_norm(1.0)),
+      ...                         ("adam", gradtx.adam(1e-3)))
+      >>> state = tx.init({"w": jnp.zeros(3)})
+      >>> gradtx.tree_get(state, "adam/mu")["w"]
+      Array([0., 0., 0.], dtype=float32)
     """
-    init = initable.init if isinstance(initable, Initable) else initable
-    try:
-        with_placeholders = init(_ParamsPlaceholder())
-    except (TypeError, ValueError) as e:
-        raise validate.error(
-            ValueError,
-            "map_params",
-            "initable's init failed on the placeholder that stands for the params "
-            f"({type(e).__name__}: {e}). map_params finds the params' copies in "
-            "the state by calling init with it, so a transformation whose init "
-            "reads the params' structure (masked with a mask tree, flatten) cannot "
-            "be mapped; map the state with jax.tree.map instead.",
-        ) from e
-
-    def visit(marker: Any, value: Any) -> Any:
-        if isinstance(marker, _ParamsPlaceholder):
-            return jax.tree.map(f, value, *rest, is_leaf=is_leaf)
-        if transform_non_params is not None:
-            return transform_non_params(value)
-        return value
-
-    return jax.tree.map(
-        visit,
-        with_placeholders,
-        state,
-        is_leaf=lambda v: isinstance(v, _ParamsPlaceholder),
+    found = _find(state, name)
+    if len(found) == 1:
+        return found[0][1]
+    if not found:
+        if default is not _MISSING:
+            return default
+        raise KeyError(
+            f"no entry {name!r} in the state; names present: {sorted(_names(state))}."
+        )
+    paths = ", ".join(p for p, _ in found)
+    raise KeyError(
+        f"{name!r} matches {len(found)} entries: {paths}. Narrow it with a path "
+        "such as 'ScaleByAdamState/count', or name the parts with named_chain."
     )
+
+
+def _is_tracer(x: Any) -> bool:
+    return isinstance(x, jax.core.Tracer)
+
+
+def _check_value(path: str, old: Any, new: Any) -> None:
+    """Refuses a concrete ``new`` that ``old``'s dtype would silently change.
+
+    Integer entries of optimizer states are step counters: a new one must be a
+    whole number in ``[0, max of the dtype]`` (``2.7`` would be truncated, a
+    negative count restarts bias corrections from the wrong end). Floating
+    entries must be finite (a NaN or inf moment makes every later update NaN)
+    and real for real entries (the imaginary part would be dropped). Values
+    that are tracers (inside ``jit``/``vmap``) cannot be checked.
+    """
+    if _is_tracer(new):
+        return
+    dtype = jnp.result_type(old)
+    if isinstance(new, str) or new is None:
+        raise TypeError(f"tree_set: {path} must be a number or an array, got {new!r}.")
+    try:
+        arr = new if isinstance(new, jax.Array) else np.asarray(new)
+    except Exception:
+        raise TypeError(
+            f"tree_set: {path} must be a number or an array, got {new!r}."
+        ) from None
+    kind = np.dtype(arr.dtype).kind
+    if kind not in "biufc":
+        raise TypeError(f"tree_set: {path} must be a number or an array, got {new!r}.")
+    shown = f"{new!r}" if np.size(arr) == 1 else f"an array of {arr.dtype}"
+    if dtype == jnp.bool_:
+        if kind != "b":
+            raise TypeError(f"tree_set: {path} is a bool entry; got {shown}.")
+        return
+    if kind == "b":
+        raise TypeError(f"tree_set: {path} holds {dtype} values; got the bool {shown}.")
+    if kind == "c" and not jnp.issubdtype(dtype, jnp.complexfloating):
+        raise TypeError(
+            f"tree_set: {path} holds real {dtype} values; got {shown}, whose "
+            "imaginary part would be dropped."
+        )
+    if np.size(arr) == 0:
+        return
+    with jax.ensure_compile_time_eval():  # concrete, also inside a jit trace
+        _check_range(path, dtype, arr, shown)
+
+
+def _check_range(path: str, dtype: Any, arr: Any, shown: str) -> None:
+    if not bool(jnp.all(jnp.isfinite(arr))):
+        raise ValueError(
+            f"tree_set: {path} must be finite, got {shown}: a NaN or inf in the "
+            "state makes every later update NaN."
+        )
+    if jnp.issubdtype(dtype, jnp.integer):
+        top = jnp.iinfo(dtype).max
+        whole = bool(jnp.all(jnp.round(arr) == arr))
+        low, high = jnp.min(arr), jnp.max(arr)
+        if not whole or low < 0 or high > top:
+            raise ValueError(
+                f"tree_set: {path} is a step counter ({dtype}); it must be a whole "
+                f"number in [0, {top}], got {shown}."
+            )
+
+
+def _replacement(path: str, old: Any, new: Any) -> Any:
+    old_leaves = jax.tree.leaves(old)
+    if jax.tree_util.treedef_is_leaf(jax.tree.structure(old)) and old_leaves:
+        _check_value(path, old, new)
+        arr = jnp.asarray(new, dtype=jnp.result_type(old))
+        if arr.shape != np.shape(old):
+            raise validate.error(
+                ValueError,
+                "tree_set",
+                f"{path}: the new value has shape {arr.shape}, the old one "
+                f"{np.shape(old)}; keep the shape so the step does not recompile.",
+            )
+        if (
+            isinstance(old, jax.Array)
+            and not _is_tracer(old)
+            and not _is_tracer(arr)
+            and old.committed
+        ):
+            # On the old value's device(s) and committed like it: a jitted step
+            # sees the same input and does not recompile.
+            arr = jax.device_put(arr, old.sharding)
+        return arr
+    validate.tree_matches(
+        "tree_set", new, old, got_name=f"new {path}", expected_name=path
+    )
+    flat_new = jax.tree_util.tree_flatten_with_path(new)[0]
+    for (keys, n), o in zip(flat_new, jax.tree.leaves(old), strict=True):
+        _check_value(path + jax.tree_util.keystr(keys), o, n)
+    return new
+
+
+def _set(node: Any, targets: dict[str, Any], path: str) -> Any:
+    if path in targets:
+        return _replacement(path, node, targets[path])
+    items = [(s, c) for _, s, c in _children(node)]
+    if not items:
+        return node
+    new = [_set(c, targets, path + s) for s, c in items]
+    if _is_namedtuple(node):
+        return type(node)(*new)
+    if isinstance(node, dict):
+        replace = getattr(node, "checked_replace", None)
+        if replace is not None:  # a dict that checks its entries (hyperparams)
+            changed, given = {}, {}
+            for v, (k, s, _) in zip(new, _children(node), strict=True):
+                if path + s in targets:
+                    changed[k], given[k] = v, targets[path + s]
+            return replace(changed, given) if changed else node
+        return type(node)(zip(node.keys(), new, strict=True))
+    return type(node)(new)
+
+
+def tree_set(state: Any, **values: Any) -> Any:
+    """Returns a copy of ``state`` with the named entries replaced.
+
+    Every entry that :func:`tree_get` would find under each name is replaced
+    (so ``count=0`` resets every counter). An array keeps its dtype and its
+    sharding (devices) and must keep its shape; a subtree must keep its
+    structure, shapes and dtypes, so the training step does not recompile.
+    The input is not modified. It works eagerly, inside ``jax.jit`` and under
+    ``jax.vmap`` (e.g. one learning rate per vmapped run).
+
+    New values are checked as the constructor checks its arguments, for every
+    value that is concrete (a Python number or a concrete array, also inside
+    ``jit``):
+
+    * a hyperparameter of :func:`~gradtx.inject_hyperparams` must be one its
+      factory accepts (``b1=1.5`` or ``learning_rate=-1`` raise the factory's
+      own ValueError), and one that is a schedule cannot be set (the next step
+      would overwrite it; the message says how to change a schedule);
+    * a step counter must be a whole number in ``[0, max]`` of its dtype;
+    * floating entries must be finite, and real entries real.
+
+    A value that is a tracer (computed inside ``jit`` or ``vmap``) cannot be
+    checked without a host round trip and is stored as it is: check it before
+    it enters the trace.
+
+    Args:
+      state: an optimizer state.
+      **values: ``name=new_value``; use ``**{"adam/count": 0}`` for paths.
+
+    Returns:
+      The new state.
+
+    Raises:
+      KeyError: a name matches nothing (the message lists the names present).
+      ValueError: a new value has another shape or structure than the old one,
+        is out of its range, or sets a scheduled hyperparameter.
+      TypeError: a new value is not a number or array of a fitting kind.
+
+    Example:
+      >>> import gradtx, jax.numpy as jnp
+      >>> tx = gradtx.adam(1e-3)
+      >>> state = gradtx.tree_set(tx.init(jnp.zeros(2)), count=10)
+      >>> gradtx.tree_get(state, "count")
+      Array(10, dtype=int32)
+    """
+    targets: dict[str, Any] = {}
+    for name, value in values.items():
+        found = _find(state, name)
+        if not found:
+            raise KeyError(
+                f"no entry {name!r} in the state; names present: "
+                f"{sorted(_names(state))}."
+            )
+        targets.update({p: value for p, _ in found})
+    return _set(state, targets, "state")

@@ -11,7 +11,7 @@ import optax
 import pytest
 
 import gradtx
-from tests.cases import CASES, OPTIMIZER_NAMES
+from tests.catalogue.cases import CASES, OPTIMIZER_NAMES
 
 # "w" (1,200 elements) stays a leaf at max_leaf_size=500; the rest are packed.
 SHAPES = {"w": (40, 30), "b": (30,), "s": (5,), "emb": (3, 4), "t": ()}

@@ -1,7 +1,7 @@
 """flax.nnx.BatchNorm's arguments in gradtx.nn.BatchNorm: the same names,
 defaults and results (mask, promote_dtype, scale/bias metadata; the
 ``use_fast_variance`` default differs on purpose). ``axis_index_groups`` needs
-several devices: see ``sharded_batch_norm.py``."""
+several devices: see ``tests/scripts/sharded_batch_norm.py``."""
 
 from __future__ import annotations
 

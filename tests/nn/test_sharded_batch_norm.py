@@ -1,7 +1,7 @@
 """Cross-device BatchNorm on 8 CPU devices: equal to one device and to Flax.
 
 The 8 devices need ``XLA_FLAGS`` set before JAX starts, so the computation runs
-in a subprocess (``sharded_batch_norm.py``); this 2-core machine fakes the
+in a subprocess (``tests/scripts/sharded_batch_norm.py``); this 2-core machine fakes the
 devices with ``--xla_force_host_platform_device_count``.
 """
 
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).with_name("sharded_batch_norm.py")
+SCRIPT = Path(__file__).parents[1] / "scripts" / "sharded_batch_norm.py"
 ROOT = SCRIPT.parents[2]
 
 

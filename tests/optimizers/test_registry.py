@@ -305,7 +305,8 @@ def test_a_registered_optimizer_joins_every_list(
     README row and the exports, which cannot be derived, fail loudly."""
     from gradtx import compare
     from gradtx.compare import _cli
-    from tests import cases, test_api, test_contract, test_optax_parity
+    from tests import test_api
+    from tests.catalogue import cases, test_contract, test_optax_parity
 
     optimizers.register(
         year=2018,

@@ -1,15 +1,20 @@
-"""Clipping: properties that hold for every input (checked with hypothesis)."""
+"""Clipping: properties that hold for every input (checked with hypothesis),
+block RMS and AGC against numpy, and edge cases where a naive implementation
+returns NaN or inf."""
 
 from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import gradtx
+from tests.sample_trees import LAYER_GRADS as GRADS
+from tests.sample_trees import LAYER_PARAMS as PARAMS
 
 # XLA on CPU flushes subnormals to zero, in gradtx and any other JAX code alike.
 _floats = st.floats(-1e3, 1e3, allow_nan=False, allow_subnormal=False, width=32)
@@ -93,3 +98,61 @@ def test_global_norm_of_small_leaves_compiles_to_a_fixed_number_of_kernels() -> 
     np.testing.assert_allclose(
         gradtx.global_norm(tree(60)), np.sqrt(60 * 12 * 0.25 + 10_000), rtol=1e-6
     )
+
+
+def test_clip_by_block_rms_matches_numpy() -> None:
+    out, _ = gradtx.clip_by_block_rms(0.5).update(GRADS, gradtx.EmptyState())
+    for k, g in GRADS.items():
+        g = np.asarray(g, np.float64)
+        expected = g / max(1.0, np.sqrt(np.mean(g**2)) / 0.5)
+        np.testing.assert_allclose(out[k], expected, rtol=1e-6)
+
+
+def _unit_norms(x: np.ndarray) -> np.ndarray:
+    """Per output unit: over all axes but the last (2-D and 4-D), else whole."""
+    if x.ndim <= 1:
+        return np.full(x.shape, np.sqrt(np.sum(x**2)))
+    axes = tuple(range(x.ndim - 1))
+    return np.broadcast_to(np.sqrt(np.sum(x**2, axis=axes, keepdims=True)), x.shape)
+
+
+def test_adaptive_grad_clip_matches_the_paper_rule_in_numpy() -> None:
+    lam, eps = 0.2, 1e-3
+    out, _ = gradtx.adaptive_grad_clip(lam, eps).update(
+        GRADS, gradtx.EmptyState(), PARAMS
+    )
+    for k in PARAMS:
+        g, w = np.asarray(GRADS[k], np.float64), np.asarray(PARAMS[k], np.float64)
+        gn, wn = _unit_norms(g), np.maximum(_unit_norms(w), eps)
+        expected = np.where(gn / wn > lam, lam * wn / gn * g, g)
+        np.testing.assert_allclose(out[k], expected, rtol=1e-5, atol=1e-7, err_msg=k)
+    # Zero-initialized biases (|W| = 0) are held to lam * eps, not frozen.
+    assert float(jnp.linalg.norm(out["bias"])) == pytest.approx(lam * eps, rel=1e-5)
+
+
+def test_adaptive_grad_clip_needs_params_and_checks_arguments() -> None:
+    tx = gradtx.adaptive_grad_clip(0.1)
+    with pytest.raises(ValueError, match="pass params"):
+        tx.update(GRADS, tx.init(PARAMS))
+    with pytest.raises(ValueError, match="clipping"):
+        gradtx.adaptive_grad_clip(0.0)
+    with pytest.raises(ValueError, match="up to 5 dimensions"):
+        gradtx.unitwise_norm(jnp.ones((1, 2, 1, 2, 1, 2)))
+
+
+def test_global_norm_of_float16_gradients_does_not_overflow() -> None:
+    g = {"a": jnp.full(4, 300.0, jnp.float16)}  # 300^2 = 9e4 > float16 max
+    np.testing.assert_allclose(float(gradtx.global_norm(g)), 600.0, rtol=1e-3)
+    u, _ = gradtx.clip_by_global_norm(1.0).update(g, gradtx.EmptyState())
+    np.testing.assert_allclose(np.asarray(u["a"], np.float32), 0.5, rtol=1e-3)
+
+
+def test_meta_gradient_through_clipping_is_finite_at_zero_gradient() -> None:
+    tx = gradtx.clip_by_global_norm(1.0)
+
+    def f(scale: jax.Array) -> jax.Array:
+        u, _ = tx.update({"a": scale * jnp.zeros(3)}, gradtx.EmptyState())
+        return jnp.sum(u["a"])
+
+    # d/ds of clip(s * 0) is 0: the clip factor is 1 and s * 0 does not move.
+    assert float(jax.grad(f)(jnp.float32(1.0))) == 0.0

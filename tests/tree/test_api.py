@@ -54,6 +54,7 @@ GRADTX_ONLY = [
     "all_finite",
     "apply_mask",
     "check_mask",
+    "decay_mask",
     "is_mask_fn",
     "resolve_mask",
 ]

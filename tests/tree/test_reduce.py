@@ -263,3 +263,20 @@ def test_errors_name_the_problem() -> None:
     structure = r"allclose: a\['skip'\] is None but b\['skip'\]"
     with pytest.raises(gradtx.TreeMismatchError, match=structure):
         gt.allclose(X, {**Y, "skip": jnp.ones(1)})
+
+
+@pytest.mark.parametrize("position", ["none", "small", "big", "complex"])
+def test_all_finite_matches_numpy(position: str) -> None:
+    rng = np.random.default_rng(0)
+    tree = {f"s{i}": rng.normal(size=(3,)).astype(np.float32) for i in range(30)}
+    tree["big"] = rng.normal(size=(6000,)).astype(np.float32)
+    tree["c"] = (rng.normal(size=4) + 1j * rng.normal(size=4)).astype(np.complex64)
+    if position == "small":
+        tree["s17"][2] = np.inf
+    elif position == "big":
+        tree["big"][5999] = np.nan
+    elif position == "complex":
+        tree["c"][1] = complex(1.0, np.inf)
+    expected = all(np.all(np.isfinite(x)) for x in tree.values())
+    got = jax.jit(gradtx.all_finite)({k: jnp.asarray(v) for k, v in tree.items()})
+    assert bool(got) == expected

@@ -1,146 +1,179 @@
-"""State lookups: ``get``/``set`` are gradtx's ``tree_get``/``tree_set``;
-``get_all_with_path`` and ``map_params`` give optax's results."""
+"""tree_get / tree_set (``gradtx.tree.get`` / ``set``): reading and replacing
+state entries by name."""
 
 from __future__ import annotations
-
-from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 import pytest
 
 import gradtx
-import gradtx.state
 import gradtx.tree as gt
-from tests.tree import trees
+import gradtx.tree._state
 
-PARAMS = {"w": jnp.zeros((2, 3)), "b": jnp.zeros(3)}
-
-
-class Inner(NamedTuple):
-    count: Any
-    learning_rate: Any
+P = {"w": jnp.zeros((2, 3), jnp.float32), "b": jnp.zeros(3, jnp.float32)}
 
 
-STATES: dict[str, Any] = {
-    "optax_adam": optax.adam(1e-3).init(PARAMS),
-    "optax_injected_chain": optax.chain(
-        optax.inject_hyperparams(optax.sgd)(learning_rate=1.0),
-        optax.chain(
-            optax.adam(1.0), optax.inject_hyperparams(optax.adam)(learning_rate=1e-4)
-        ),
-    ).init(PARAMS),
-    "optax_schedule": optax.inject_hyperparams(optax.sgd)(
-        learning_rate=lambda n: 1 / (n + 1)
-    ).init(PARAMS),
-    "gradtx_named_chain": gradtx.named_chain(
-        ("clip", gradtx.clip_by_global_norm(1.0)), ("adam", gradtx.adam(1e-3))
-    ).init(PARAMS),
-    "nested_dicts": {"a": {"a": 1.0, "count": 2}, "b": [{"a": 3}], "c": None},
-    "namedtuple_in_dict": {"x": Inner(count=1, learning_rate={"count": 5})},
-}
-KEYS = ["count", "learning_rate", "a", "mu", "ScaleByAdamState", "Inner", "missing"]
+def test_get_field_anywhere_in_a_nested_state() -> None:
+    tx = gradtx.chain(gradtx.clip_by_global_norm(1.0), gradtx.adam(0.1))
+    state = tx.init(P)
+    assert gradtx.tree_get(state, "count") is state[1][0].count
+    assert gradtx.tree_get(state, "mu") is state[1][0].mu
+    assert gradtx.tree_get(state, "ScaleByAdamState") is state[1][0]
 
 
-def _plain(path: tuple[Any, ...]) -> tuple[Any, ...]:
-    """A path with either library's NamedTupleKey as a comparable tuple."""
-    return tuple(
-        ("NamedTupleKey", k.tuple_name, k.name) if hasattr(k, "tuple_name") else k
-        for k in path
+def test_named_chain_entries_and_paths() -> None:
+    tx = gradtx.named_chain(
+        ("warm", gradtx.adam(gradtx.linear_schedule(0.0, 1.0, 5))),
+        ("mom", gradtx.trace(0.9)),
+    )
+    state = tx.init(P)
+    assert gradtx.tree_get(state, "mom") is state["mom"]
+    with pytest.raises(KeyError, match="matches 2 entries"):
+        gradtx.tree_get(state, "count")  # Adam's counter and the schedule's
+    assert gradtx.tree_get(state, "ScaleByAdamState/count") is state["warm"][0].count
+    assert (
+        gradtx.tree_get(state, "warm/ScaleByScheduleState/count")
+        is state["warm"][1].count
     )
 
 
-def _same(a: Any, b: Any) -> bool:
-    if not trees.same_structure(a, b):
-        return False
-    return all(
-        np.array_equal(np.asarray(x), np.asarray(y))
-        for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=True)
+def test_missing_name_lists_what_exists_or_returns_default() -> None:
+    state = gradtx.adam(0.1).init(P)
+    with pytest.raises(KeyError, match=r"names present: .*'count'.*'mu'"):
+        gradtx.tree_get(state, "momentum")
+    assert gradtx.tree_get(state, "momentum", None) is None
+
+
+def test_set_replaces_every_match_keeps_dtype_and_does_not_mutate() -> None:
+    tx = gradtx.adam(gradtx.linear_schedule(0.0, 1.0, 5))
+    state = tx.init(P)
+    new = gradtx.tree_set(state, count=4)
+    assert int(state[0].count) == 0  # the input is untouched
+    assert int(new[0].count) == 4 and int(new[1].count) == 4
+    assert new[0].count.dtype == jnp.int32
+    assert jax.tree.structure(new) == jax.tree.structure(state)
+    mu = jax.tree.map(jnp.ones_like, state[0].mu)
+    new = gradtx.tree_set(state, mu=mu)
+    np.testing.assert_array_equal(new[0].mu["w"], 1.0)
+
+
+def test_set_rejects_shape_changes_and_unknown_names() -> None:
+    state = gradtx.adam(0.1).init(P)
+    with pytest.raises(ValueError, match="shape"):
+        gradtx.tree_set(state, count=jnp.zeros(2))
+    with pytest.raises(gradtx.TreeMismatchError, match=r"\['b'\]"):
+        gradtx.tree_set(state, mu={"w": P["w"], "b": jnp.zeros(4, jnp.float32)})
+    with pytest.raises(KeyError, match="no entry 'lr'"):
+        gradtx.tree_set(state, lr=0.1)
+
+
+def test_set_state_is_used_by_the_next_step() -> None:
+    # Resetting the count restarts Adam's bias correction: the next step has size lr.
+    tx = gradtx.adam(0.1)
+    params = {"w": jnp.ones(2, jnp.float32)}
+    state = tx.init(params)
+    for _ in range(5):
+        _, state = tx.update(
+            {"w": jnp.asarray([1.0, -1.0], jnp.float32)}, state, params
+        )
+    fresh = gradtx.tree_set(
+        state,
+        count=0,
+        mu={"w": jnp.zeros(2, jnp.float32)},
+        nu={"w": jnp.zeros(2, jnp.float32)},
     )
+    u, _ = tx.update({"w": jnp.asarray([3.0, -0.5], jnp.float32)}, fresh, params)
+    np.testing.assert_allclose(u["w"], [-0.1, 0.1], rtol=1e-6)
 
 
-@pytest.mark.parametrize("state", sorted(STATES))
-def test_get_all_with_path_matches_optax(state: str) -> None:
-    tree = STATES[state]
-    for key in KEYS:
-        ours = gt.get_all_with_path(tree, key)
-        theirs = optax.tree.get_all_with_path(tree, key)
-        assert [_plain(p) for p, _ in ours] == [_plain(p) for p, _ in theirs], key
-        assert all(_same(a, b) for (_, a), (_, b) in zip(ours, theirs, strict=True))
-        arrays = lambda _, v: isinstance(v, jax.Array)  # noqa: E731
-        ours = gt.get_all_with_path(tree, key, arrays)
-        assert len(ours) == len(optax.tree.get_all_with_path(tree, key, arrays))
+# --- tree_set checks values as the constructors check arguments -------------
+
+INJECTED = gradtx.inject_hyperparams(gradtx.adam)(learning_rate=0.1, b1=0.9)
+G = {"w": jnp.full((2, 3), 0.5, jnp.float32), "b": jnp.ones(3, jnp.float32)}
 
 
-def test_paths_print_like_optax_and_work_under_jit() -> None:
-    state = STATES["optax_injected_chain"]
-    paths = [jax.tree_util.keystr(p) for p, _ in gt.get_all_with_path(state, "count")]
-    want = [
-        jax.tree_util.keystr(p) for p, _ in optax.tree.get_all_with_path(state, "count")
-    ]
-    assert paths == want and paths[0] == "[0]InjectStatefulHyperparamsState.count"
-
-    def adam_count(path: Any, _: Any) -> bool:  # either library's NamedTupleKey
-        return getattr(path[-1], "tuple_name", None) == "ScaleByAdamState"
+def test_set_works_inside_jit_and_vmap() -> None:
+    # Before: a ConcretizationTypeError inside jit (it read `.committed` of a
+    # tracer). SGD's update is -lr * g, per vmapped run.
+    tx = gradtx.inject_hyperparams(gradtx.sgd)(learning_rate=0.1)
 
     @jax.jit
-    def counts(s: Any) -> Any:
-        return [v for _, v in gt.get_all_with_path(s, "count", adam_count)]
+    def step(lr: jax.Array) -> jax.Array:
+        state = gradtx.tree_set(tx.init(P), learning_rate=lr)
+        return tx.update(G, state, P)[0]["b"]
 
-    want = optax.tree.get_all_with_path(state, "count", adam_count)
-    assert len(want) == 2 and [int(c) for c in counts(state)] == [0, 0]
-    assert all(
-        isinstance(p[-1], gt.NamedTupleKey)
-        for p, _ in gt.get_all_with_path(state, "count", adam_count)
-    )
-
-
-def test_get_and_set_are_gradtx_tree_get_and_tree_set() -> None:
-    assert gt.get is gradtx.state.tree_get is gradtx.tree_get
-    assert gt.set is gradtx.state.tree_set is gradtx.tree_set
-    state = STATES["gradtx_named_chain"]
-    assert int(gt.get(gt.set(state, **{"adam/count": 3}), "adam/count")) == 3
+    np.testing.assert_allclose(step(jnp.float32(0.25)), -0.25, rtol=1e-6)
+    lrs = jnp.asarray([0.1, 0.2, 0.3], jnp.float32)
+    np.testing.assert_allclose(jax.vmap(step)(lrs)[:, 0], -lrs, rtol=1e-6)
+    states = jax.vmap(lambda lr: gradtx.tree_set(tx.init(P), learning_rate=lr))(lrs)
+    np.testing.assert_array_equal(states.hyperparams["learning_rate"], lrs)
 
 
 @pytest.mark.parametrize(
-    "tx",
+    ("values", "message"),
     [
-        optax.adam(1e-3),
-        optax.chain(optax.add_decayed_weights(1e-4), optax.sgd(0.1, 0.9)),
+        ({"b1": 1.5}, r"tree_set\(b1=1.5\): adam: b1 must be in \[0, 1\), got 1.5"),
+        ({"learning_rate": -1}, r"learning_rate must be in \[0, inf\), got -1"),
+        ({"learning_rate": np.inf}, r"hyperparams\['learning_rate'\] must be finite"),
+        ({"b1": np.nan}, r"hyperparams\['b1'\] must be finite"),
+        ({"count": 2.7}, r"state.count is a step counter .* got 2.7"),
+        ({"count": -5}, r"whole number in \[0, 2147483647\], got -5"),
+        ({"count": 2**31}, "step counter"),
+        ({"mu": jax.tree.map(lambda p: p + jnp.nan, P)}, r"mu\['b'\] must be finite"),
     ],
 )
-def test_map_params_matches_optax(tx: Any) -> None:
-    state = tx.init(PARAMS)
-    specs = {"w": "model", "b": "replicated"}
-    options: list[dict[str, Any]] = [{}, {"transform_non_params": lambda _: None}]
-    for kwargs in options:
-        ours = gt.map_params(tx, lambda _, s: s, state, specs, **kwargs)
-        theirs = optax.tree.map_params(tx, lambda _, s: s, state, specs, **kwargs)
-        assert ours == theirs
-    ours = gt.map_params(tx.init, lambda v: v + 1, state)
-    theirs = optax.tree.map_params(tx.init, lambda v: v + 1, state)
-    assert _same(ours, theirs)
+@pytest.mark.parametrize("use_jit", [False, True])
+def test_set_refuses_what_the_constructor_refuses(
+    values: dict, message: str, use_jit: bool
+) -> None:
+    # Before: accepted, and under jit b1 = 1.5 or a negative learning rate
+    # turned descent into ascent. Concrete values are checked inside jit too.
+    state = INJECTED.init(P)
+    set_ = jax.jit(lambda s: gradtx.tree_set(s, **values)) if use_jit else None
+    with pytest.raises(ValueError, match=message):
+        set_(state) if set_ else gradtx.tree_set(state, **values)
 
 
-def test_map_params_finds_the_moments_of_gradtx_states() -> None:
-    tx = gradtx.named_chain(
+@pytest.mark.parametrize("value", [True, "3", None, 1j])
+def test_set_refuses_values_of_the_wrong_kind(value: object) -> None:
+    state = INJECTED.init(P)
+    with pytest.raises(TypeError, match=r"state\.count"):
+        gradtx.tree_set(state, count=value)
+    with pytest.raises(TypeError, match=r"tree_set.*hyperparams\['b1'\]"):
+        gradtx.tree_set(state, b1=value)
+
+
+def test_valid_values_are_stored_with_the_old_dtype() -> None:
+    state = gradtx.tree_set(INJECTED.init(P), b1=0.5, count=np.int64(7))
+    assert state.hyperparams["b1"].dtype == jnp.float32
+    assert float(state.hyperparams["b1"]) == 0.5
+    assert state.count.dtype == jnp.int32 and int(state.count) == 7
+
+
+def test_setting_a_scheduled_hyperparameter_says_how_to_change_it() -> None:
+    # Before: accepted, then silently overwritten by the next step's value.
+    schedule = gradtx.linear_schedule(1.0, 0.0, transition_steps=4)
+    tx = gradtx.inject_hyperparams(gradtx.sgd)(learning_rate=schedule)
+    with pytest.raises(ValueError, match=r"learning_rate is a schedule.*rebuild"):
+        gradtx.tree_set(tx.init(P), learning_rate=0.5)
+    # The way the message suggests: an injected multiplier on the schedule.
+    scaled = gradtx.chain(tx, gradtx.inject_hyperparams(gradtx.scale)(step_size=1.0))
+    state = gradtx.tree_set(scaled.init(P), step_size=0.5)
+    updates, _ = scaled.update(G, state, P)
+    np.testing.assert_allclose(updates["b"], -0.5 * 1.0 * 1.0)
+
+
+STATES = {
+    "gradtx_named_chain": gradtx.named_chain(
         ("clip", gradtx.clip_by_global_norm(1.0)), ("adam", gradtx.adam(1e-3))
-    )
-    state = tx.init(PARAMS)
-    specs = gt.map_params(
-        tx,
-        lambda _, s: s,
-        state,
-        {"w": "model", "b": "data"},
-        transform_non_params=lambda _: "replicated",
-    )
-    assert gt.get(specs, "mu") == gt.get(specs, "nu") == {"w": "model", "b": "data"}
-    assert gt.get(specs, "count") == "replicated"
+    ).init({"w": jnp.zeros((2, 3)), "b": jnp.zeros(3)}),
+}
 
 
-def test_map_params_says_when_an_init_needs_the_real_params() -> None:
-    tx = gradtx.masked(gradtx.adam(1e-3), {"w": True, "b": False})
-    with pytest.raises(ValueError, match=r"^map_params: initable's init failed on"):
-        gt.map_params(tx, lambda x: x, tx.init(PARAMS))
+def test_get_and_set_are_gradtx_tree_get_and_tree_set() -> None:
+    assert gt.get is gradtx.tree._state.tree_get is gradtx.tree_get
+    assert gt.set is gradtx.tree._state.tree_set is gradtx.tree_set
+    state = STATES["gradtx_named_chain"]
+    assert int(gt.get(gt.set(state, **{"adam/count": 3}), "adam/count")) == 3

@@ -27,6 +27,7 @@ from gradtx._internal.validate._kinds import choice as choice
 from gradtx._internal.validate._kinds import dtype as dtype
 from gradtx._internal.validate._kinds import key as key
 from gradtx._internal.validate._kinds import lookup as lookup
+from gradtx._internal.validate._kinds import sequence as sequence
 from gradtx._internal.validate._numbers import boolean as boolean
 from gradtx._internal.validate._numbers import concrete_float as concrete_float
 from gradtx._internal.validate._numbers import finite as finite
@@ -35,9 +36,11 @@ from gradtx._internal.validate._numbers import interval as interval
 from gradtx._internal.validate._numbers import is_concrete as is_concrete
 from gradtx._internal.validate._numbers import number as number
 from gradtx._internal.validate._numbers import optional_number as optional_number
+from gradtx._internal.validate._numbers import plain_number as plain_number
 from gradtx._internal.validate._numbers import sample_range as sample_range
 from gradtx._internal.validate._schedules import scheduled_value as scheduled_value
 from gradtx._internal.validate._schedules import step_boundaries as step_boundaries
+from gradtx._internal.validate._trees import mask_tree as mask_tree
 from gradtx._internal.validate._trees import params as params
 from gradtx._internal.validate._trees import spec as spec
 from gradtx._internal.validate._trees import tree_matches as tree_matches
@@ -62,13 +65,16 @@ __all__ = [
     "key",
     "lookup",
     "mask",
+    "mask_tree",
     "named",
     "number",
     "optional_number",
     "params",
     "per_channel",
+    "plain_number",
     "sample_range",
     "scheduled_value",
+    "sequence",
     "spec",
     "step_boundaries",
     "tree_matches",

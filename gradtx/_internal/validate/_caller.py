@@ -40,6 +40,11 @@ def named(fn: str) -> Iterator[str]:
     A context manager (``with named("adam"):``) and a decorator
     (``@named("adam")``). Yields the name the checks give.
 
+    The name may go on to say where in the function's input the checks run,
+    as ``compare.load_config`` does for each entry of a file:
+    ``named("load_config: the config 'c.toml': variants[1]")`` makes
+    ``load_config: the config 'c.toml': variants[1]: dropout must be ...``.
+
     Example:
       >>> from gradtx._internal import validate
       >>> with validate.named("adam"):

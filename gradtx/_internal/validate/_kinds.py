@@ -1,9 +1,10 @@
-"""Checks of non-numeric arguments: dtypes, choices, axes, PRNG keys."""
+"""Checks of non-numeric arguments: dtypes, choices, axes, PRNG keys, lists."""
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping, Sequence
+import reprlib
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import jax
@@ -12,7 +13,7 @@ import numpy as np
 
 from gradtx._internal.validate._caller import error
 
-__all__ = ["axes", "axis", "choice", "dtype", "key", "lookup"]
+__all__ = ["axes", "axis", "choice", "dtype", "key", "lookup", "sequence"]
 
 _T = TypeVar("_T")
 
@@ -224,3 +225,61 @@ def key(fn: str, name: str, value: Any) -> None:
             f"{name} must be a PRNG key (jax.random.key(seed)), got "
             f"{type(value).__name__}.",
         )
+
+
+def sequence(
+    fn: str,
+    name: str,
+    value: Any,
+    *,
+    item: str = "value",
+    items: str = "",
+    kind: type | None = None,
+    rule: str = "",
+    hint: str = "",
+    iterable: bool = False,
+) -> list[Any]:
+    """``value``, a non-empty list of ``item`` s, as a new list.
+
+    A list, a tuple or a 1-D NumPy array is accepted (with ``iterable``, any
+    iterable, a generator included); never a string or a mapping, and never
+    one ``kind`` alone, which gets a message of its own.
+
+    Args:
+      fn: the public function's name.
+      name: the argument's name.
+      value: what the user passed.
+      item: what one element is, for the messages (``"seed"``).
+      items: the plural (default: ``item`` + ``"s"``).
+      kind: the type every element must have (None: not checked).
+      rule: what a valid value is, in words (default: ``"a list of {items}"``).
+      hint: a sentence appended to every message, saying how to fix it.
+      iterable: accept any iterable, not only a sequence.
+
+    Raises:
+      TypeError: not a list (a string, a mapping, one ``kind``...), or an
+        element that is not a ``kind``; the message names its index.
+      ValueError: an empty list.
+    """
+    rule = rule or f"a list of {items or item + 's'}"
+    extra = f" {hint}" if hint else ""
+    if isinstance(value, np.ndarray) and value.ndim == 1:
+        value = value.tolist()
+    if kind is not None and isinstance(value, kind):
+        raise error(TypeError, fn, f"{name} must be {rule}, got one {item}.{extra}")
+    ok = Iterable if iterable else Sequence
+    if isinstance(value, str | bytes | Mapping) or not isinstance(value, ok):
+        raise error(
+            TypeError, fn, f"{name} must be {rule}, got {reprlib.repr(value)}.{extra}"
+        )
+    out = list(value)
+    if not out:
+        raise error(
+            ValueError, fn, f"{name} is empty; give at least one {item}.{extra}"
+        )
+    if kind is not None:
+        for i, x in enumerate(out):
+            if not isinstance(x, kind):
+                text = f"{name}[{i}] is {reprlib.repr(x)}, not a {item}.{extra}"
+                raise error(TypeError, fn, text)
+    return out

@@ -6,6 +6,9 @@ hyperparameter: a Python number, a NumPy or JAX scalar, a tracer (inside
 that are concrete are checked at once; tracers cannot be checked without
 forcing a host round trip, so they are let through.
 
+Settings read on the host (a config file, a registry entry) are never traced:
+:func:`plain_number` takes plain Python or NumPy numbers only.
+
 Infinite values are refused everywhere (a learning rate, a decay or an ``eps``
 of ``inf`` gives inf or NaN params, not a training run), and the intervals in
 the messages are the ones actually enforced: an infinite bound is shown open.
@@ -14,6 +17,8 @@ the messages are the ones actually enforced: an infinite bound is shown open.
 from __future__ import annotations
 
 import math
+import numbers
+import reprlib
 from typing import Any
 
 import jax
@@ -31,6 +36,7 @@ __all__ = [
     "is_concrete",
     "number",
     "optional_number",
+    "plain_number",
     "sample_range",
 ]
 
@@ -246,6 +252,64 @@ def sample_range(
         )
 
 
+def plain_number(
+    fn: str,
+    name: str,
+    value: Any,
+    *,
+    low: float = -math.inf,
+    high: float = math.inf,
+    low_open: bool = False,
+    high_open: bool = False,
+    integer: bool = False,
+    rule: str = "",
+    shown: str = "",
+) -> None:
+    """Raises unless ``value`` is a plain real number (an int with ``integer``)
+    in the given interval, and finite.
+
+    For settings read on the host (a config file, a command line, a registry
+    entry), never traced: a Python or NumPy number, not a bool, an array or a
+    schedule. Convert it with ``float(value)`` (or ``int``) once checked.
+
+    Args:
+      fn: the public function's name.
+      name: the argument's name.
+      value: what the user passed.
+      low: lower bound of the valid interval.
+      high: upper bound of the valid interval.
+      low_open: whether ``low`` itself is excluded.
+      high_open: whether ``high`` itself is excluded.
+      integer: whether only integers are valid.
+      rule: what a valid value is, in words, for the message (by default the
+        interval's: ``"a finite number > 0"``, ``"an int >= 1"``).
+      shown: how to show the value in the message (default: its repr).
+
+    Raises:
+      TypeError: not a real number (an integer, with ``integer``); a bool.
+      ValueError: NaN, infinite (a Python int beyond float range included), or
+        outside the interval. Both say ``"{name} must be {rule}, got ..."``.
+    """
+    kind = numbers.Integral if integer else numbers.Real
+    rule = rule or _rule(low, high, low_open, high_open, integer)
+    text = f"{name} must be {rule}, got {shown or reprlib.repr(value)}."
+    if isinstance(value, bool | np.bool_) or not isinstance(value, kind):
+        raise error(TypeError, fn, text)
+    plain: Any = value  # a number: int() and float() take it
+    x: float | int
+    if integer:
+        x = int(plain)  # compared exactly, whatever its size
+    else:
+        try:
+            x = float(plain)
+        except OverflowError:  # an int beyond float range
+            x = math.inf
+    lo_ok = x > low if low_open else x >= low
+    hi_ok = x < high if high_open else x <= high
+    if not (lo_ok and hi_ok and (integer or math.isfinite(x))):
+        raise error(ValueError, fn, text)
+
+
 def integer(fn: str, name: str, value: Any, *, low: int, meaning: str) -> None:
     """Raises ValueError unless ``value`` is an int (not a bool) >= ``low``.
 
@@ -278,6 +342,23 @@ def _expected(low: float, high: float, low_open: bool, high_open: bool) -> str:
     if math.isinf(low):
         return f"a finite number {'<' if high_open else '<='} {high:g}"
     return f"a number in {interval(low, high, low_open, high_open)}"
+
+
+def _rule(
+    low: float, high: float, low_open: bool, high_open: bool, integer: bool
+) -> str:
+    """:func:`plain_number`'s default rule: ``"an int >= 1"``, ``"a number in
+    [0, 1)"``, ``"a finite number > 0"``..."""
+    if not integer:
+        return _expected(low, high, low_open, high_open)
+    if math.isinf(low) and math.isinf(high):
+        return "an int"
+    if math.isinf(high):
+        return f"an int {'>' if low_open else '>='} {int(low)}"
+    if math.isinf(low):
+        return f"an int {'<' if high_open else '<='} {int(high)}"
+    lo, hi = "(" if low_open else "[", ")" if high_open else "]"
+    return f"an int in {lo}{int(low)}, {int(high)}{hi}"
 
 
 def _fmt(x: float) -> str:

@@ -18,7 +18,7 @@ import numpy as np
 from gradtx._internal.validate._caller import error
 from gradtx.errors import TreeMismatchError
 
-__all__ = ["params", "spec", "tree_matches", "updates"]
+__all__ = ["mask_tree", "params", "spec", "tree_matches", "updates"]
 
 _GRADS_HINT = (
     "The gradients must have the structure and shapes of the params (compute "
@@ -92,6 +92,29 @@ def tree_matches(
                 f"{expected_name}), got {spec(got_leaves[i])}. {hint}"
             )
             raise error(TreeMismatchError, fn, text.strip())
+
+
+def mask_tree(fn: str, tree: Any) -> None:
+    """Raises TypeError unless every leaf of the mask ``tree`` is a Python bool.
+
+    A mask decides which leaves a transformation keeps state for, so it must
+    be known when the step is traced: ``numpy.bool_`` is accepted, arrays are
+    not. A function found where a bool should be gets a hint to call it first.
+    """
+    for path, leaf in jax.tree_util.tree_flatten_with_path(tree)[0]:
+        if not isinstance(leaf, bool | np.bool_):
+            hint = (
+                " Call a mask function first: resolve_mask(mask, params)."
+                if callable(leaf)
+                else ""
+            )
+            raise error(
+                TypeError,
+                fn,
+                f"mask{jax.tree_util.keystr(path)} is {leaf!r}; mask leaves must be "
+                "Python bools (True: transform this leaf), known when the step is "
+                f"traced, not arrays.{hint}",
+            )
 
 
 def params(fn: str, tree: Any, *, name: str = "params") -> None:

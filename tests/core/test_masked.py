@@ -1,0 +1,79 @@
+"""masked: apply a transformation to a subset of the leaves."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+import gradtx
+
+F32 = jnp.float32
+PARAMS = {
+    "dense": {"kernel": jnp.ones((3, 2), F32), "bias": jnp.ones(2, F32)},
+    "norm": {"scale": jnp.ones(2, F32)},
+}
+GRADS = jax.tree.map(lambda x: 0.5 * x, PARAMS)
+
+
+def test_masked_out_leaves_pass_through_and_hold_no_state() -> None:
+    mask = {"dense": {"kernel": True, "bias": False}, "norm": False}  # a prefix tree
+    tx = gradtx.masked(gradtx.adam(0.1), mask)
+    state = tx.init(PARAMS)
+    # Only the kernel has moments: 2 moments x 6 floats + the counter.
+    assert sum(x.size for x in jax.tree.leaves(state)) == 2 * 6 + 1
+    u, _ = tx.update(GRADS, state, PARAMS)
+    np.testing.assert_allclose(u["dense"]["kernel"], -0.1, rtol=1e-6)
+    assert u["dense"]["bias"] is GRADS["dense"]["bias"]
+    assert u["norm"]["scale"] is GRADS["norm"]["scale"]
+
+
+def test_matches_optax_masked_with_a_mask_function() -> None:
+    def mask_fn(p: Any) -> Any:
+        return jax.tree.map(lambda x: x.ndim > 1, p)
+
+    ours = gradtx.masked(gradtx.adam(0.1), mask_fn)
+    theirs = optax.masked(optax.adam(0.1), mask_fn)
+    so, st = ours.init(PARAMS), theirs.init(PARAMS)
+    po = pt = PARAMS
+    for i in range(10):
+        uo, so = ours.update(
+            jax.tree.map(lambda x, k=i: jnp.sin(x * (k + 1)), po), so, po
+        )
+        ut, st = theirs.update(
+            jax.tree.map(lambda x, k=i: jnp.sin(x * (k + 1)), pt), st, pt
+        )
+        po, pt = gradtx.apply_updates(po, uo), optax.apply_updates(pt, ut)
+    for a, b in zip(jax.tree.leaves(po), jax.tree.leaves(pt), strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-6)
+
+
+@jax.tree_util.register_pytree_node_class
+@dataclass
+class CallableModule:
+    """A pytree that is also callable, like a Flax NNX or equinox module."""
+
+    kernel: Any
+    bias: Any
+
+    def __call__(self, x: Any) -> Any:
+        raise AssertionError("a callable pytree must not be called as a mask function")
+
+    def tree_flatten(self) -> tuple[tuple[Any, Any], None]:
+        return (self.kernel, self.bias), None
+
+    @classmethod
+    def tree_unflatten(cls, aux: None, children: Any) -> CallableModule:
+        return cls(*children)
+
+
+def test_a_callable_pytree_is_a_mask_tree_not_a_mask_function() -> None:
+    params = CallableModule(jnp.ones((2, 2), F32), jnp.ones(2, F32))
+    tx = gradtx.masked(gradtx.scale(0.0), CallableModule(True, False))
+    u, _ = tx.update(params, tx.init(params), params)
+    np.testing.assert_array_equal(u.kernel, 0.0)
+    np.testing.assert_array_equal(u.bias, 1.0)
