@@ -6,6 +6,8 @@ proximal operator of :math:`\\lambda \\lVert x \\rVert_1`.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 import jax
@@ -16,6 +18,32 @@ from gradtx._internal import validate
 from gradtx.activations._functions import _float_array
 
 __all__ = ["hardshrink", "softshrink", "tanhshrink"]
+
+
+def _hard(x: jax.Array, lam: jax.Array) -> jax.Array:
+    return jnp.where(jnp.abs(x) > lam, x, jnp.zeros_like(x))
+
+
+def _soft(x: jax.Array, lam: jax.Array) -> jax.Array:
+    zero = jnp.zeros_like(x)
+    return jnp.where(x > lam, x - lam, jnp.where(x < -lam, x + lam, zero))
+
+
+def _shrink(
+    fn: str, rule: Callable[[jax.Array, jax.Array], jax.Array], x: ArrayLike, lambd: Any
+) -> jax.Array:
+    """``rule(x, lambd)``, jitted, once ``lambd`` is checked (a number >= 0)."""
+    validate.number(fn, "lambd", lambd, low=0.0, high_open=True)
+    return _apply(rule, x, lambd)
+
+
+@functools.partial(jax.jit, static_argnums=0)
+def _apply(
+    rule: Callable[[jax.Array, jax.Array], jax.Array], x: ArrayLike, lambd: Any
+) -> jax.Array:
+    """``rule`` on ``x`` as a float array and ``lambd`` in its dtype."""
+    x = _float_array(x)
+    return rule(x, jnp.asarray(lambd).astype(x.dtype))
 
 
 def hardshrink(x: ArrayLike, lambd: Any = 0.5) -> jax.Array:
@@ -43,15 +71,7 @@ def hardshrink(x: ArrayLike, lambd: Any = 0.5) -> jax.Array:
       >>> hardshrink(jnp.array([-1.0, -0.5, 0.2, 0.5, 0.7]))
       Array([-1. ,  0. ,  0. ,  0. ,  0.7], dtype=float32)
     """
-    validate.number("hardshrink", "lambd", lambd, low=0.0, high_open=True)
-    return _hardshrink(x, lambd)
-
-
-@jax.jit
-def _hardshrink(x: ArrayLike, lambd: Any) -> jax.Array:
-    x = _float_array(x)
-    lam = jnp.asarray(lambd).astype(x.dtype)
-    return jnp.where(jnp.abs(x) > lam, x, jnp.zeros_like(x))
+    return _shrink("hardshrink", _hard, x, lambd)
 
 
 def softshrink(x: ArrayLike, lambd: Any = 0.5) -> jax.Array:
@@ -80,16 +100,7 @@ def softshrink(x: ArrayLike, lambd: Any = 0.5) -> jax.Array:
       >>> softshrink(jnp.array([-1.0, -0.5, 0.2, 0.5, 0.75]))
       Array([-0.5 ,  0.  ,  0.  ,  0.  ,  0.25], dtype=float32)
     """
-    validate.number("softshrink", "lambd", lambd, low=0.0, high_open=True)
-    return _softshrink(x, lambd)
-
-
-@jax.jit
-def _softshrink(x: ArrayLike, lambd: Any) -> jax.Array:
-    x = _float_array(x)
-    lam = jnp.asarray(lambd).astype(x.dtype)
-    zero = jnp.zeros_like(x)
-    return jnp.where(x > lam, x - lam, jnp.where(x < -lam, x + lam, zero))
+    return _shrink("softshrink", _soft, x, lambd)
 
 
 def tanhshrink(x: ArrayLike) -> jax.Array:

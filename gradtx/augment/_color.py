@@ -19,7 +19,13 @@ import jax.numpy as jnp
 from jax.typing import ArrayLike
 
 from gradtx._internal import validate
-from gradtx.augment._common import from_float, nan_unless_finite, to_float, uniform
+from gradtx.augment._common import (
+    draw_delta,
+    draw_factor,
+    from_float,
+    nan_unless_finite,
+    to_float,
+)
 
 __all__ = [
     "adjust_hue",
@@ -134,12 +140,11 @@ def random_saturation(
       >>> y.ravel().tolist()[:3]
       [0.5, 0.5, 0.5]
     """
-    validate.key("random_saturation", "key", key)
-    validate.image("random_saturation", image, rgb=True)
-    validate.sample_range(
-        "random_saturation", ("lower", "upper"), lower, upper, low=0.0
+    names = ("lower", "upper")
+    factor = draw_factor(
+        "random_saturation", key, image, names, lower, upper, rgb=True, low=0.0
     )
-    return adjust_saturation(image, uniform(key, image, lower, upper))
+    return adjust_saturation(image, factor)
 
 
 def adjust_hue(image: jax.Array, delta: ArrayLike) -> jax.Array:
@@ -203,7 +208,5 @@ def random_hue(key: jax.Array, image: jax.Array, max_delta: ArrayLike) -> jax.Ar
       >>> augment.random_hue(jax.random.key(0), x, 0.1).dtype
       dtype('float32')
     """
-    validate.key("random_hue", "key", key)
-    validate.image("random_hue", image, rgb=True)
-    validate.finite("random_hue", "max_delta", max_delta, low=0.0, high=0.5)
-    return adjust_hue(image, uniform(key, image, -jnp.asarray(max_delta), max_delta))
+    delta = draw_delta("random_hue", key, image, max_delta, rgb=True, high=0.5)
+    return adjust_hue(image, delta)

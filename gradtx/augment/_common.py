@@ -20,6 +20,7 @@ images (``image.astype(jnp.float32) / 255``).
 from __future__ import annotations
 
 import functools
+import math
 import operator
 from typing import Any
 
@@ -27,9 +28,12 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
+from gradtx._internal import validate
 from gradtx._internal.numerics import compute_dtype
 
 __all__ = [
+    "draw_delta",
+    "draw_factor",
     "float_dtype",
     "from_float",
     "invalid_where",
@@ -111,3 +115,48 @@ def uniform(
     return jax.random.uniform(
         key, (), dtype, jnp.asarray(lo, dtype), jnp.asarray(hi, dtype)
     )
+
+
+def draw_factor(
+    fn: str,
+    key: jax.Array,
+    image: jax.Array,
+    names: tuple[str, str],
+    lower: ArrayLike,
+    upper: ArrayLike,
+    *,
+    rgb: bool = False,
+    **bounds: Any,
+) -> jax.Array:
+    """The factor of a random adjustment, from Uniform[lower, upper).
+
+    Checks ``key``, ``image`` (RGB with ``rgb``) and the range (its ends
+    named ``names``, each within ``bounds``) first, in that order.
+    """
+    _key_and_image(fn, key, image, rgb)
+    validate.sample_range(fn, names, lower, upper, **bounds)
+    return uniform(key, image, lower, upper)
+
+
+def draw_delta(
+    fn: str,
+    key: jax.Array,
+    image: jax.Array,
+    max_delta: ArrayLike,
+    *,
+    rgb: bool = False,
+    high: float = math.inf,
+) -> jax.Array:
+    """The shift of a random adjustment, from Uniform[-max_delta, max_delta).
+
+    Checks ``key``, ``image`` (RGB with ``rgb``) and ``max_delta`` (in
+    ``[0, high]``) first, in that order.
+    """
+    _key_and_image(fn, key, image, rgb)
+    validate.finite(fn, "max_delta", max_delta, low=0.0, high=high)
+    return uniform(key, image, -jnp.asarray(max_delta), max_delta)
+
+
+def _key_and_image(fn: str, key: jax.Array, image: jax.Array, rgb: bool) -> None:
+    validate.key(fn, "key", key)
+    validate.image(fn, image, rgb=rgb)

@@ -144,14 +144,27 @@ def cutout(
 
 
 def _draw(
-    key: jax.Array, alpha: Any, batch: int
-) -> tuple[jax.Array, jax.Array, jax.Array]:
-    """Splits ``key``: lambda ~ Beta(alpha, alpha) (float32), a permutation and
-    a key left for the box."""
+    fn: str,
+    key: jax.Array,
+    images: jax.Array,
+    labels: jax.Array,
+    alpha: Any,
+    num_classes: int | None,
+) -> tuple[tuple[int, int, int], jax.Array, jax.Array, jax.Array, jax.Array]:
+    """Checks the arguments of a mix; draws what it needs from ``key``.
+
+    Returns the batch's ``(N, H, W)``, the labels as ``(N, K)`` floats,
+    lambda ~ Beta(alpha, alpha) (float32), a permutation of the batch (the
+    partners) and a key left for the box.
+    """
+    validate.key(fn, "key", key)
+    dims = validate.images(fn, images)
+    validate.finite(fn, "alpha", alpha, low=0.0, low_open=True)
+    soft = prepare_labels(fn, labels, dims[0], num_classes)
     key_lam, key_perm, key_box = jax.random.split(key, 3)
     lam = jax.random.beta(key_lam, alpha, alpha, dtype=jnp.float32)
-    perm = jax.random.permutation(key_perm, batch)
-    return lam, perm, key_box
+    perm = jax.random.permutation(key_perm, dims[0])
+    return dims, soft, lam, perm, key_box
 
 
 def mixup(
@@ -215,11 +228,7 @@ def mixup(
       Zhang et al., *mixup: Beyond Empirical Risk Minimization*, ICLR 2018,
       https://arxiv.org/abs/1710.09412
     """
-    validate.key("mixup", "key", key)
-    batch, _, _ = validate.images("mixup", images)
-    validate.finite("mixup", "alpha", alpha, low=0.0, low_open=True)
-    soft = prepare_labels("mixup", labels, batch, num_classes)
-    lam, perm, _ = _draw(key, alpha, batch)
+    _, soft, lam, perm, _ = _draw("mixup", key, images, labels, alpha, num_classes)
     x = to_float(images)
     weight = lam.astype(x.dtype)
     mixed = from_float(weight * x + (1.0 - weight) * x[perm], images.dtype, clip=False)
@@ -290,11 +299,9 @@ def cutmix(
       Yun et al., *CutMix: Regularization Strategy to Train Strong Classifiers
       with Localizable Features*, ICCV 2019, https://arxiv.org/abs/1905.04899
     """
-    validate.key("cutmix", "key", key)
-    batch, height, width = validate.images("cutmix", images)
-    validate.finite("cutmix", "alpha", alpha, low=0.0, low_open=True)
-    soft = prepare_labels("cutmix", labels, batch, num_classes)
-    lam, perm, key_box = _draw(key, alpha, batch)
+    (_, height, width), soft, lam, perm, key_box = _draw(
+        "cutmix", key, images, labels, alpha, num_classes
+    )
     side = jnp.sqrt(1.0 - lam)
     box_h = jnp.round(height * side).astype(jnp.int32)
     box_w = jnp.round(width * side).astype(jnp.int32)

@@ -128,12 +128,16 @@ def _rotate_affine(_key: Any, _shape: Any, angle: Any = 0.0) -> Affine:
     return _rotation(_float(angle)), jnp.zeros(2, jnp.float32)
 
 
+def _symmetric(key: jax.Array, bound: Any) -> jax.Array:
+    """One float32 draw from Uniform[-bound, bound)."""
+    b = _float(bound)
+    return jax.random.uniform(key, (), jnp.float32, -b, b)
+
+
 def _random_rotation_affine(
     key: jax.Array, _shape: Any, max_angle: Any = 0.0
 ) -> Affine:
-    bound = _float(max_angle)
-    angle = jax.random.uniform(key, (), jnp.float32, -bound, bound)
-    return _rotate_affine(None, None, angle)
+    return _rotate_affine(None, None, _symmetric(key, max_angle))
 
 
 def _pair(fn: str, name: str, value: Any, meaning: str) -> tuple[Any, Any]:
@@ -156,11 +160,9 @@ def _random_affine_affine(
 ) -> Affine:
     lo_s, hi_s = _pair("random_affine", "scale", scale, "(low, high)")
     k_angle, k_scale, k_shear, k_t = jax.random.split(key, 4)
-    bound = _float(max_angle)
-    angle = jax.random.uniform(k_angle, (), jnp.float32, -bound, bound)
+    angle = _symmetric(k_angle, max_angle)
     zoom = jax.random.uniform(k_scale, (), jnp.float32, _float(lo_s), _float(hi_s))
-    sb = _float(max_shear)
-    shear = jax.random.uniform(k_shear, (), jnp.float32, -sb, sb)
+    shear = _symmetric(k_shear, max_shear)
     rows, cols = _pair("random_affine", "max_translate", max_translate, "(rows, cols)")
     tb = jnp.asarray([rows, cols], jnp.float32)
     size = jnp.asarray(shape[:2], jnp.float32)

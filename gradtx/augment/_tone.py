@@ -22,7 +22,13 @@ import numpy as np
 from jax.typing import ArrayLike
 
 from gradtx._internal import validate
-from gradtx.augment._common import from_float, nan_unless_finite, to_float, uniform
+from gradtx.augment._common import (
+    draw_delta,
+    draw_factor,
+    from_float,
+    nan_unless_finite,
+    to_float,
+)
 
 __all__ = [
     "adjust_brightness",
@@ -97,12 +103,8 @@ def random_brightness(
       >>> bool(jnp.all(jnp.abs(y - 0.5) <= 0.2))
       True
     """
-    validate.key("random_brightness", "key", key)
-    validate.image("random_brightness", image)
-    validate.finite("random_brightness", "max_delta", max_delta, low=0.0)
-    return adjust_brightness(
-        image, uniform(key, image, -jnp.asarray(max_delta), max_delta)
-    )
+    delta = draw_delta("random_brightness", key, image, max_delta)
+    return adjust_brightness(image, delta)
 
 
 def adjust_contrast(image: jax.Array, factor: ArrayLike) -> jax.Array:
@@ -167,10 +169,9 @@ def random_contrast(
       >>> augment.random_contrast(jax.random.key(0), x, 0.5, 1.5).shape
       (2, 2, 3)
     """
-    validate.key("random_contrast", "key", key)
-    validate.image("random_contrast", image)
-    validate.sample_range("random_contrast", ("lower", "upper"), lower, upper, low=0.0)
-    return adjust_contrast(image, uniform(key, image, lower, upper))
+    names = ("lower", "upper")
+    factor = draw_factor("random_contrast", key, image, names, lower, upper, low=0.0)
+    return adjust_contrast(image, factor)
 
 
 def adjust_gamma(
@@ -245,13 +246,11 @@ def random_gamma(
       >>> 0.5**1.25 <= y.item() <= 0.5**0.8
       True
     """
-    validate.key("random_gamma", "key", key)
-    validate.image("random_gamma", image)
     names = ("min_gamma", "max_gamma")
-    validate.sample_range(
-        "random_gamma", names, min_gamma, max_gamma, low=0.0, low_open=True
+    gamma = draw_factor(
+        "random_gamma", key, image, names, min_gamma, max_gamma, low=0.0, low_open=True
     )
-    return adjust_gamma(image, uniform(key, image, min_gamma, max_gamma), gain)
+    return adjust_gamma(image, gamma, gain)
 
 
 def gaussian_noise(key: jax.Array, image: jax.Array, std: ArrayLike) -> jax.Array:

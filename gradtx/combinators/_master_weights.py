@@ -30,9 +30,8 @@ class MasterWeightsState(NamedTuple):
 
 
 _NEEDS_PARAMS = (
-    "params is None, but master_weights returns the difference between the new "
-    "master copy and the params, so it needs the params: tx.update(grads, state, "
-    "params)."
+    "master_weights returns the difference between the new master copy and the "
+    "params, so it needs the params: tx.update(grads, state, params)."
 )
 _STATE_HINT = (
     "state.master is a copy of the params given to init(); if the model changed, "
@@ -204,9 +203,7 @@ def master_weights(
         params: Params | None = None,
         **extra_args: Any,
     ) -> tuple[Updates, MasterWeightsState]:
-        if params is None:
-            raise validate.error(ValueError, fn, _NEEDS_PARAMS)
-        validate.updates(fn, updates, params)
+        validate.updates(fn, updates, params, needs_params=_NEEDS_PARAMS)
         _check_master(fn, params, state.master, master_dtype)
         grads = tree.cast_like(updates, state.master)
         inner_updates, inner_state = inner.update(

@@ -20,6 +20,11 @@ from gradtx.core import (
 
 __all__ = ["MonitorState", "monitor"]
 
+_NEEDS_PARAMS = (
+    "monitor records the params' norm; pass params to update: "
+    "tx.update(grads, state, params)."
+)
+
 
 class MonitorState(NamedTuple):
     """State of :func:`monitor`: the last step's norms (float32 scalars)."""
@@ -89,14 +94,7 @@ def monitor(inner: GradientTransformation | None = None) -> GradientTransformati
         params: Params | None = None,
         **extra_args: Any,
     ) -> tuple[Updates, MonitorState]:
-        if params is None:
-            raise validate.error(
-                ValueError,
-                fn,
-                "params is None, but monitor records the params' norm; pass "
-                "params to update: tx.update(grads, state, params).",
-            )
-        validate.updates(fn, updates, params)
+        validate.updates(fn, updates, params, needs_params=_NEEDS_PARAMS)
         norm_in = tree.norm(updates).astype(jnp.float32)
         out, inner_state = inner.update(
             updates, state.inner_state, params, **extra_args

@@ -84,93 +84,57 @@ def parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     a = p.add_argument
+
+    def axis(flag: str, metavar: str, text: str, kind: Any = None) -> None:
+        """An axis of the grid: one or more values."""
+        a(flag, nargs="+", type=kind, metavar=metavar, help=text)
+
     a(
         "--task",
         default="digits",
         help=f"the data set: {', '.join(TASKS)} "
         "(default: digits, a CNN; the others are tabular, an MLP)",
     )
-    a(
-        "--optimizers",
-        nargs="+",
-        metavar="NAME",
-        help=f"any of {', '.join(OPTIMIZERS)} (default: all)",
-    )
-    a(
+    axis("--optimizers", "NAME", f"any of {', '.join(OPTIMIZERS)} (default: all)")
+    axis(
         "--learning-rates",
-        nargs="+",
-        type=_floats("--learning-rates"),
-        metavar="LR",
-        help="a grid of peak learning rates (default: each optimizer's own)",
+        "LR",
+        "a grid of peak learning rates (default: each optimizer's own)",
+        _floats("--learning-rates"),
     )
-    a(
+    axis(
         "--schedule",
-        nargs="+",
-        metavar="NAME",
-        help=f"learning-rate schedules: {', '.join(SCHEDULES)} (default: constant)",
+        "NAME",
+        f"learning-rate schedules: {', '.join(SCHEDULES)} (default: constant)",
     )
-    a(
+    axis(
         "--weight-decay",
-        nargs="+",
-        type=_floats("--weight-decay"),
-        metavar="WD",
-        help="decoupled for adamw, L2 otherwise (default: 0.01 for adamw, 0 for "
-        "the others)",
+        "WD",
+        "decoupled for adamw, L2 otherwise (default: 0.01 for adamw, 0 for the others)",
+        _floats("--weight-decay"),
     )
-    a(
-        "--clip",
-        nargs="+",
-        type=_clip,
-        metavar="NORM",
-        help="global gradient-norm clip, or none (default: none)",
-    )
-    a(
-        "--init",
-        nargs="+",
-        metavar="NAME",
-        help="weight initializers from gradtx.init (default: he_normal)",
-    )
-    a(
-        "--activation",
-        nargs="+",
-        metavar="NAME",
-        help="activations from gradtx.activations (default: relu)",
-    )
-    a(
+    axis("--clip", "NORM", "global gradient-norm clip, or none (default: none)", _clip)
+    axis("--init", "NAME", "weight initializers from gradtx.init (default: he_normal)")
+    axis("--activation", "NAME", "activations from gradtx.activations (default: relu)")
+    axis(
         "--dropout",
-        nargs="+",
-        type=_floats("--dropout"),
-        metavar="RATE",
-        help="dropout rates before the classifier (default: 0)",
+        "RATE",
+        "dropout rates before the classifier (default: 0)",
+        _floats("--dropout"),
     )
     bn = p.add_mutually_exclusive_group()
-    bn.add_argument(
-        "--batchnorm",
-        dest="batchnorm",
-        action="store_const",
-        const=[True],
-        help="BatchNorm after each hidden layer",
-    )
-    bn.add_argument(
-        "--no-batchnorm",
-        dest="batchnorm",
-        action="store_const",
-        const=[False],
-        help="no BatchNorm (default)",
-    )
-    bn.add_argument(
-        "--batchnorm-both",
-        dest="batchnorm",
-        action="store_const",
-        const=[False, True],
-        help="compare with and without",
-    )
-    a(
+    for flag, const, text in (
+        ("--batchnorm", [True], "BatchNorm after each hidden layer"),
+        ("--no-batchnorm", [False], "no BatchNorm (default)"),
+        ("--batchnorm-both", [False, True], "compare with and without"),
+    ):
+        bn.add_argument(
+            flag, dest="batchnorm", action="store_const", const=const, help=text
+        )
+    axis(
         "--augment",
-        nargs="+",
-        metavar="NAME",
-        help=f"augmentation pipelines: {', '.join(AUGMENTS)} (image tasks; "
-        "default: off)",
+        "NAME",
+        f"augmentation pipelines: {', '.join(AUGMENTS)} (image tasks; default: off)",
     )
     a("--epochs", type=int, default=10, help="passes over the data (default: 10)")
     a("--batch-size", type=int, default=64, help="examples per step (default: 64)")

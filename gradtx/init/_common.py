@@ -106,16 +106,21 @@ def fan_scaled(
     name: str,
     distribution: str,
     spread: Callable[[int, int], float],
-    axes: tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]],
+    axes: tuple[Axes, Axes, Axes],
     default_dtype: Any,
 ) -> Initializer:
-    """An initializer drawing N(0, spread^2) or U(-spread, spread) from the fans."""
+    """An initializer drawing N(0, spread^2) or U(-spread, spread) from the fans.
+
+    ``axes`` are the initializer's ``(in_axis, out_axis, batch_axis)``
+    arguments, checked here, when the initializer is built.
+    """
+    in_axis, out_axis, batch_axis = fan_axes(name, *axes)
 
     def init(
         key: jax.Array, shape: Sequence[int], dtype: Any = default_dtype
     ) -> jax.Array:
         dims = as_shape(shape, name)
-        fan_in, fan_out = compute_fans(dims, *axes, name)
+        fan_in, fan_out = compute_fans(dims, in_axis, out_axis, batch_axis, name)
         if math.prod(dims) == 0:
             return jnp.zeros(dims, dtype)
         s = spread(fan_in, fan_out)

@@ -10,7 +10,7 @@ import jax
 import jax.numpy as jnp
 
 from gradtx._internal import validate
-from gradtx.init._common import Axes, Initializer, as_shape, fan_axes, fan_scaled
+from gradtx.init._common import Axes, Initializer, as_shape, fan_scaled
 
 __all__ = ["torch_default_bias", "torch_default_kernel", "uniform"]
 
@@ -162,12 +162,11 @@ def torch_default_kernel(
       PyTorch, ``torch.nn.Linear.reset_parameters``,
       https://github.com/pytorch/pytorch/blob/main/torch/nn/modules/linear.py
     """
-    fn = "torch_default_kernel"
     return fan_scaled(
-        fn,
+        "torch_default_kernel",
         "uniform",
         lambda fan_in, fan_out: 1.0 / math.sqrt(fan_in),
-        fan_axes(fn, in_axis, out_axis, batch_axis),
+        (in_axis, out_axis, batch_axis),
         dtype,
     )
 

@@ -16,6 +16,19 @@ from gradtx.init._common import Initializer, as_shape
 __all__ = ["dirac", "eye", "sparse"]
 
 
+def _matrix(name: str, shape: Sequence[int], advice: str = "") -> tuple[int, int]:
+    """``shape`` as the ``(fan_in, fan_out)`` of a 2-D kernel; ValueError if not."""
+    dims = as_shape(shape, name)
+    if len(dims) != 2:
+        raise validate.error(
+            ValueError,
+            name,
+            f"shape is {dims}, but {name} needs a 2-D (fan_in, fan_out) kernel."
+            + advice,
+        )
+    return dims[0], dims[1]
+
+
 def eye(*, dtype: Any = jnp.float32) -> Initializer:
     r"""Identity initializer for a Dense kernel (``torch.nn.init.eye_``).
 
@@ -49,15 +62,10 @@ def eye(*, dtype: Any = jnp.float32) -> Initializer:
     """
 
     def init(key: jax.Array, shape: Sequence[int], dtype: Any = dtype) -> jax.Array:
-        dims = as_shape(shape, "eye")
-        if len(dims) != 2:
-            raise validate.error(
-                ValueError,
-                "eye",
-                f"shape is {dims}, but eye needs a 2-D (fan_in, fan_out) kernel. "
-                "For a convolution kernel (*window, in, out), use dirac().",
-            )
-        return jnp.eye(dims[0], dims[1], dtype=dtype)
+        rows, cols = _matrix(
+            "eye", shape, " For a convolution kernel (*window, in, out), use dirac()."
+        )
+        return jnp.eye(rows, cols, dtype=dtype)
 
     return init
 
@@ -185,13 +193,7 @@ def sparse(
     fraction, scale = float(sparsity), float(std)
 
     def init(key: jax.Array, shape: Sequence[int], dtype: Any = dtype) -> jax.Array:
-        dims = as_shape(shape, "sparse")
-        if len(dims) != 2:
-            raise validate.error(
-                ValueError,
-                "sparse",
-                f"shape is {dims}, but sparse needs a 2-D (fan_in, fan_out) kernel.",
-            )
+        dims = _matrix("sparse", shape)
         rows, _ = dims
         if math.prod(dims) == 0:
             return jnp.zeros(dims, dtype)

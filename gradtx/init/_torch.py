@@ -10,12 +10,13 @@ numbers PyTorch computes for its ``(out, in, *window)`` weights.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import jax.numpy as jnp
 
 from gradtx._internal import validate
-from gradtx.init._common import Axes, Initializer, fan_axes, fan_scaled
+from gradtx.init._common import Axes, Initializer, fan_scaled
 
 __all__ = [
     "calculate_gain",
@@ -112,10 +113,27 @@ def _slope(fn: str, argument: str, value: Any) -> float:
     return float(value)
 
 
-def _kaiming_args(
-    fn: str, mode: Any, nonlinearity: str, negative_slope: Any
-) -> tuple[str, float]:
-    """The checked ``mode`` of a kaiming initializer, and its gain."""
+# The standard deviation (normal) or the bound (uniform) of the kaiming
+# initializers, from the gain and the chosen fan.
+_KAIMING_SPREAD: dict[str, Callable[[float, int], float]] = {
+    "normal": lambda gain, fan: gain / math.sqrt(fan),
+    "uniform": lambda gain, fan: gain * math.sqrt(3.0 / fan),
+}
+# (fan_in + fan_out) * (spread / gain)^2 of the xavier initializers, the spread
+# being their standard deviation (normal) or their bound (uniform).
+_XAVIER_SPREAD = {"normal": 2.0, "uniform": 6.0}
+
+
+def _kaiming(
+    distribution: str,
+    mode: Any,
+    nonlinearity: str,
+    negative_slope: Any,
+    axes: tuple[Axes, Axes, Axes],
+    dtype: Any,
+) -> Initializer:
+    """``kaiming_normal`` or ``kaiming_uniform``, arguments checked."""
+    fn = f"kaiming_{distribution}"
     if isinstance(mode, int | float) and not isinstance(mode, bool):
         raise validate.error(
             TypeError,
@@ -127,8 +145,8 @@ def _kaiming_args(
     slope = _slope(fn, "negative_slope", negative_slope)
     name = validate.lookup(fn, "nonlinearity", nonlinearity, {n: n for n in GAINS})
     if name == "leaky_relu":
-        return mode, math.sqrt(2.0 / (1.0 + slope**2))
-    if slope != 0.0:
+        gain = math.sqrt(2.0 / (1.0 + slope**2))
+    elif slope != 0.0:
         raise validate.error(
             ValueError,
             fn,
@@ -136,7 +154,29 @@ def _kaiming_args(
             f"nonlinearity='leaky_relu', got nonlinearity={nonlinearity!r} "
             "(PyTorch ignores it silently).",
         )
-    return mode, calculate_gain(name)
+    else:
+        gain = calculate_gain(name)
+    i = 0 if mode == "fan_in" else 1
+    spread = _KAIMING_SPREAD[distribution]
+    return fan_scaled(
+        fn, distribution, lambda *fans: spread(gain, fans[i]), axes, dtype
+    )
+
+
+def _xavier(
+    distribution: str, gain: Any, axes: tuple[Axes, Axes, Axes], dtype: Any
+) -> Initializer:
+    """``xavier_normal`` or ``xavier_uniform``, arguments checked."""
+    fn = f"xavier_{distribution}"
+    validate.number(fn, "gain", gain, low=0.0, high_open=True)
+    g, c = float(gain), _XAVIER_SPREAD[distribution]
+    return fan_scaled(
+        fn,
+        distribution,
+        lambda fan_in, fan_out: g * math.sqrt(c / (fan_in + fan_out)),
+        axes,
+        dtype,
+    )
 
 
 def kaiming_normal(
@@ -197,16 +237,8 @@ def kaiming_normal(
       Performance on ImageNet Classification*, ICCV 2015,
       https://arxiv.org/abs/1502.01852
     """
-    fn = "kaiming_normal"
-    mode, gain = _kaiming_args(fn, mode, nonlinearity, negative_slope)
-    i = 0 if mode == "fan_in" else 1
-    return fan_scaled(
-        fn,
-        "normal",
-        lambda *fans: gain / math.sqrt(fans[i]),
-        fan_axes(fn, in_axis, out_axis, batch_axis),
-        dtype,
-    )
+    axes = (in_axis, out_axis, batch_axis)
+    return _kaiming("normal", mode, nonlinearity, negative_slope, axes, dtype)
 
 
 def kaiming_uniform(
@@ -261,16 +293,8 @@ def kaiming_uniform(
       Performance on ImageNet Classification*, ICCV 2015,
       https://arxiv.org/abs/1502.01852
     """
-    fn = "kaiming_uniform"
-    mode, gain = _kaiming_args(fn, mode, nonlinearity, negative_slope)
-    i = 0 if mode == "fan_in" else 1
-    return fan_scaled(
-        fn,
-        "uniform",
-        lambda *fans: gain * math.sqrt(3.0 / fans[i]),
-        fan_axes(fn, in_axis, out_axis, batch_axis),
-        dtype,
-    )
+    axes = (in_axis, out_axis, batch_axis)
+    return _kaiming("uniform", mode, nonlinearity, negative_slope, axes, dtype)
 
 
 def xavier_normal(
@@ -317,16 +341,7 @@ def xavier_normal(
       feedforward neural networks*, AISTATS 2010,
       https://proceedings.mlr.press/v9/glorot10a.html
     """
-    fn = "xavier_normal"
-    validate.number(fn, "gain", gain, low=0.0, high_open=True)
-    g = float(gain)
-    return fan_scaled(
-        fn,
-        "normal",
-        lambda fan_in, fan_out: g * math.sqrt(2.0 / (fan_in + fan_out)),
-        fan_axes(fn, in_axis, out_axis, batch_axis),
-        dtype,
-    )
+    return _xavier("normal", gain, (in_axis, out_axis, batch_axis), dtype)
 
 
 def xavier_uniform(
@@ -372,13 +387,4 @@ def xavier_uniform(
       feedforward neural networks*, AISTATS 2010,
       https://proceedings.mlr.press/v9/glorot10a.html
     """
-    fn = "xavier_uniform"
-    validate.number(fn, "gain", gain, low=0.0, high_open=True)
-    g = float(gain)
-    return fan_scaled(
-        fn,
-        "uniform",
-        lambda fan_in, fan_out: g * math.sqrt(6.0 / (fan_in + fan_out)),
-        fan_axes(fn, in_axis, out_axis, batch_axis),
-        dtype,
-    )
+    return _xavier("uniform", gain, (in_axis, out_axis, batch_axis), dtype)

@@ -13,6 +13,11 @@ from gradtx.nn._dropout import RngsArg, _RandomMode
 
 __all__ = ["PReLU", "RReLU"]
 
+_RRELU_NO_RNGS = (
+    "RReLU is in training mode but has no rngs: pass rngs=nnx.Rngs(dropout=0) to "
+    "the constructor or rngs= to the call, or use model.eval() for the mean slope."
+)
+
 
 class PReLU(nnx.Module):
     """Parametric ReLU with one learnable slope per channel (He et al. 2015).
@@ -162,13 +167,7 @@ class RReLU(_RandomMode):
         mode = self._mode(deterministic)
         key = None
         if not mode:
-            key = self._key(rngs)
-            if key is None:
-                raise ValueError(
-                    "RReLU is in training mode but has no rngs: pass "
-                    "rngs=nnx.Rngs(dropout=0) to the constructor or rngs= to the "
-                    "call, or use model.eval() for the mean slope."
-                )
+            key = self._training_key(rngs, lambda: ValueError(_RRELU_NO_RNGS))
         return rrelu(
             inputs,
             key,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import jax
 from flax import nnx
@@ -13,6 +13,11 @@ from gradtx.nn import functional
 __all__ = ["DropPath", "Dropout", "SpatialDropout"]
 
 RngsArg = nnx.Rngs | nnx.RngStream | jax.Array | None
+
+_NO_RNGS = (
+    "the layer is in training mode but has no rngs: pass rngs=nnx.Rngs(dropout=0) "
+    "to the constructor or rngs= to the call."
+)
 
 
 class _RandomMode(nnx.Module):
@@ -68,6 +73,15 @@ class _RandomMode(nnx.Module):
             "nnx.RngStream or a key.",
         )
 
+    def _training_key(
+        self, rngs: RngsArg, missing: Callable[[], Exception]
+    ) -> jax.Array:
+        """The key of a call in training mode; ``missing()`` is raised without one."""
+        key = self._key(rngs)
+        if key is None:
+            raise missing()
+        return key
+
     def set_view(self, deterministic: bool | None = None) -> None:
         """Used by ``nnx.view``: sets the mode.
 
@@ -110,15 +124,9 @@ class _Stochastic(_RandomMode):
         off = self._mode(deterministic) or self.rate == 0.0
         key = None
         if not off and self.rate != 1.0:
-            key = self._key(rngs)
-            if key is None:
-                raise validate.error(
-                    ValueError,
-                    type(self).__name__,
-                    "the layer is in training mode but has no rngs: pass "
-                    "rngs=nnx.Rngs(dropout=0) to the constructor or rngs= to the "
-                    "call.",
-                )
+            key = self._training_key(
+                rngs, lambda: validate.error(ValueError, type(self).__name__, _NO_RNGS)
+            )
         return self._apply(key, inputs, off)
 
     def _apply(self, key: jax.Array | None, x: jax.Array, off: bool) -> jax.Array:

@@ -27,6 +27,11 @@ __all__ = [
     "unitwise_norm",
 ]
 
+_AGC_NEEDS_PARAMS = (
+    "adaptive_grad_clip scales by the params' norms; pass params to update: "
+    "tx.update(grads, state, params)."
+)
+
 
 def clip(max_delta: Any) -> GradientTransformation:
     r"""Clips each element of the updates to :math:`[-\delta, \delta]`.
@@ -276,14 +281,7 @@ def adaptive_grad_clip(clipping: Any, eps: Any = 1e-3) -> GradientTransformation
     def update(
         updates: Updates, state: EmptyState, params: Params | None = None, **_: Any
     ) -> tuple[Updates, EmptyState]:
-        if params is None:
-            raise validate.error(
-                ValueError,
-                fn,
-                "params is None, but adaptive_grad_clip scales by the params' "
-                "norms; pass params to update: tx.update(grads, state, params).",
-            )
-        validate.updates(fn, updates, params)
+        validate.updates(fn, updates, params, needs_params=_AGC_NEEDS_PARAMS)
         return leafwise(leaf, updates, params), state
 
     return GradientTransformation(init_empty_state, update)

@@ -21,9 +21,8 @@ from gradtx.tree import Mask, apply_mask, norm, resolve_mask
 
 __all__ = ["AddDecayedWeightsState", "add_decayed_weights", "l2_penalty"]
 
-_NO_PARAMS = (
-    "params is None, but add_decayed_weights needs the params: call "
-    "tx.update(grads, state, params)."
+_NEEDS_PARAMS = (
+    "add_decayed_weights needs the params: call tx.update(grads, state, params)."
 )
 
 
@@ -90,9 +89,7 @@ def add_decayed_weights(
         params: Params | None = None,
         **_: Any,
     ) -> tuple[Updates, AddDecayedWeightsState | EmptyState]:
-        if params is None:
-            raise validate.error(ValueError, fn, _NO_PARAMS)
-        validate.updates(fn, updates, params)
+        validate.updates(fn, updates, params, needs_params=_NEEDS_PARAMS)
         wd: Any
         if isinstance(state, AddDecayedWeightsState):
             wd = validate.scheduled_value(

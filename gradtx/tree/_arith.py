@@ -10,12 +10,13 @@ The results are optax's (``optax.tree.add`` ...).
 from __future__ import annotations
 
 import operator
+from collections.abc import Callable
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 
-from gradtx.tree._common import broadcast_prefix, is_none, map_trees
+from gradtx.tree._common import IsLeaf, broadcast_prefix, is_none, map_trees
 
 __all__ = [
     "add",
@@ -29,6 +30,19 @@ __all__ = [
     "sub",
     "where",
 ]
+
+
+def _pair(
+    fn: Callable[[Any, Any], Any],
+    tree_x: Any,
+    tree_y: Any,
+    who: str,
+    is_leaf: IsLeaf = None,
+) -> Any:
+    """``fn`` over the leaves of ``tree_x`` and ``tree_y`` (same structure)."""
+    return map_trees(
+        fn, tree_x, tree_y, names=("tree_x", "tree_y"), is_leaf=is_leaf, who=who
+    )
 
 
 def add(tree_x: Any, tree_y: Any, *other_trees: Any) -> Any:
@@ -79,9 +93,7 @@ def sub(tree_x: Any, tree_y: Any) -> Any:
       >>> gradtx.tree.sub((jnp.array([3.0]),), (jnp.array([1.0]),))
       (Array([2.], dtype=float32),)
     """
-    return map_trees(
-        operator.sub, tree_x, tree_y, names=("tree_x", "tree_y"), who="sub"
-    )
+    return _pair(operator.sub, tree_x, tree_y, "sub")
 
 
 def mul(tree_x: Any, tree_y: Any) -> Any:
@@ -102,9 +114,7 @@ def mul(tree_x: Any, tree_y: Any) -> Any:
       >>> gradtx.tree.mul([jnp.array([1.0, 2.0])], [jnp.array([3.0, 4.0])])
       [Array([3., 8.], dtype=float32)]
     """
-    return map_trees(
-        operator.mul, tree_x, tree_y, names=("tree_x", "tree_y"), who="mul"
-    )
+    return _pair(operator.mul, tree_x, tree_y, "mul")
 
 
 def div(tree_x: Any, tree_y: Any) -> Any:
@@ -125,9 +135,7 @@ def div(tree_x: Any, tree_y: Any) -> Any:
       >>> gradtx.tree.div({"a": jnp.array([1.0])}, {"a": jnp.array([4.0])})
       {'a': Array([0.25], dtype=float32)}
     """
-    return map_trees(
-        operator.truediv, tree_x, tree_y, names=("tree_x", "tree_y"), who="div"
-    )
+    return _pair(operator.truediv, tree_x, tree_y, "div")
 
 
 def scale(scalar: Any, tree: Any) -> Any:
@@ -173,13 +181,12 @@ def add_scale(tree_x: Any, scalar: Any, tree_y: Any) -> Any:
       {'a': Array([3.], dtype=float32), 'b': None}
     """
     s = jnp.asarray(scalar)
-    return map_trees(
+    return _pair(
         lambda x, y: None if x is None else x + s * y,
         tree_x,
         tree_y,
-        names=("tree_x", "tree_y"),
+        "add_scale",
         is_leaf=is_none,
-        who="add_scale",
     )
 
 
@@ -233,13 +240,7 @@ def where(condition: Any, tree_x: Any, tree_y: Any) -> Any:
       {'a': Array([1.], dtype=float32), 'b': Array([-2.], dtype=float32)}
     """
     if jax.tree_util.all_leaves([condition]):
-        return map_trees(
-            lambda x, y: jnp.where(condition, x, y),
-            tree_x,
-            tree_y,
-            names=("tree_x", "tree_y"),
-            who="where",
-        )
+        return _pair(lambda x, y: jnp.where(condition, x, y), tree_x, tree_y, "where")
     full = broadcast_prefix(
         condition,
         tree_x,

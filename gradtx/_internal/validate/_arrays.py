@@ -21,6 +21,29 @@ __all__ = [
 ]
 
 
+def _array_of_rank(
+    fn: str, name: str, value: Any, what: str, layout: str, advice: str
+) -> None:
+    """Raises unless ``value`` is an array with one axis per name in ``layout``.
+
+    ``what`` says what the array is (``"one image"``) and ``advice`` ends the
+    message of a wrong rank.
+    """
+    if not hasattr(value, "shape") or not hasattr(value, "dtype"):
+        raise error(
+            TypeError,
+            fn,
+            f"{name} must be an array of shape {layout}, got {type(value).__name__}.",
+        )
+    if jnp.ndim(value) != len(layout.split(",")):
+        raise error(
+            ValueError,
+            fn,
+            f"{name} must be {what} of shape {layout}, got shape "
+            f"{tuple(value.shape)}. {advice}",
+        )
+
+
 def image(fn: str, value: Any, *, rgb: bool = False, floats: bool = False) -> None:
     """Raises unless ``value`` is one HWC image (rank 3) of a supported dtype.
 
@@ -37,22 +60,15 @@ def image(fn: str, value: Any, *, rgb: bool = False, floats: bool = False) -> No
         not float when ``floats``).
       ValueError: a rank other than 3, or not 3 channels when ``rgb``.
     """
-    if not hasattr(value, "shape") or not hasattr(value, "dtype"):
-        raise error(
-            TypeError,
-            fn,
-            "image must be an array of shape (height, width, channels), got "
-            f"{type(value).__name__}.",
-        )
-    if jnp.ndim(value) != 3:
-        raise error(
-            ValueError,
-            fn,
-            "image must be one image of shape (height, width, channels), got "
-            f"shape {tuple(value.shape)}. For a batch, use "
-            f"gradtx.augment.batch({fn}) (jax.vmap over split keys); add a channel "
-            "axis to a grayscale image with image[..., None].",
-        )
+    _array_of_rank(
+        fn,
+        "image",
+        value,
+        "one image",
+        "(height, width, channels)",
+        f"For a batch, use gradtx.augment.batch({fn}) (jax.vmap over split keys); "
+        "add a channel axis to a grayscale image with image[..., None].",
+    )
     dt = jnp.dtype(value.dtype)
     is_float = jnp.issubdtype(dt, jnp.floating)
     if floats and not is_float:
@@ -79,22 +95,15 @@ def image(fn: str, value: Any, *, rgb: bool = False, floats: bool = False) -> No
 
 def images(fn: str, value: Any) -> tuple[int, int, int]:
     """Raises unless ``value`` is a batch ``(N, H, W, C)``; returns N, H, W."""
-    if not hasattr(value, "shape") or not hasattr(value, "dtype"):
-        raise error(
-            TypeError,
-            fn,
-            "images must be an array of shape (batch, height, width, channels), "
-            f"got {type(value).__name__}.",
-        )
-    if jnp.ndim(value) != 4:
-        raise error(
-            ValueError,
-            fn,
-            "images must be a batch of shape (batch, height, width, channels), "
-            f"got shape {tuple(value.shape)}. {fn} mixes each image with another "
-            "image of the batch; add a batch axis with images[None] only if you "
-            "really mean to mix an image with itself.",
-        )
+    _array_of_rank(
+        fn,
+        "images",
+        value,
+        "a batch",
+        "(batch, height, width, channels)",
+        f"{fn} mixes each image with another image of the batch; add a batch axis "
+        "with images[None] only if you really mean to mix an image with itself.",
+    )
     dt = jnp.dtype(value.dtype)
     if not (jnp.issubdtype(dt, jnp.floating) or dt == jnp.uint8):
         raise error(

@@ -126,9 +126,7 @@ def number(
     x = concrete_float(value)
     if x is None:
         raise error(TypeError, fn, f"{name} must be a real number, got {value!r}.")
-    lo_ok = x > low if low_open else x >= low
-    hi_ok = x < high if high_open else x <= high
-    if not (lo_ok and hi_ok and math.isfinite(x)):
+    if not (_within(x, low, high, low_open, high_open) and math.isfinite(x)):
         text = (
             f"{name} must be in {interval(low, high, low_open, high_open)}, "
             f"got {value!r}. {hint}"
@@ -198,7 +196,7 @@ def finite(
         x = concrete_float(value)
         bad = x is not None and not math.isfinite(x)
     if bad:
-        words = expected or _expected(low, high, low_open, high_open)
+        words = expected or _rule(low, high, low_open, high_open)
         text = _NON_FINITE.format(name=name, value=value, expected=words)
         raise error(ValueError, fn, text)
     if not expected:
@@ -304,9 +302,8 @@ def plain_number(
             x = float(plain)
         except OverflowError:  # an int beyond float range
             x = math.inf
-    lo_ok = x > low if low_open else x >= low
-    hi_ok = x < high if high_open else x <= high
-    if not (lo_ok and hi_ok and (integer or math.isfinite(x))):
+    in_bounds = _within(x, low, high, low_open, high_open)
+    if not (in_bounds and (integer or math.isfinite(x))):
         raise error(ValueError, fn, text)
 
 
@@ -333,32 +330,33 @@ def boolean(fn: str, name: str, value: Any) -> None:
         raise error(TypeError, fn, f"{name} must be True or False, got {value!r}.")
 
 
-def _expected(low: float, high: float, low_open: bool, high_open: bool) -> str:
-    """The bounds in words: 'a finite number >= 0', 'a number in [0, 1]', ..."""
-    if math.isinf(low) and math.isinf(high):
-        return "a finite number"
-    if math.isinf(high):
-        return f"a finite number {'>' if low_open else '>='} {low:g}"
-    if math.isinf(low):
-        return f"a finite number {'<' if high_open else '<='} {high:g}"
-    return f"a number in {interval(low, high, low_open, high_open)}"
+def _within(x: float, low: float, high: float, low_open: bool, high_open: bool) -> bool:
+    """Whether ``x`` lies between the bounds (each one closed unless open)."""
+    lo_ok = x > low if low_open else x >= low
+    hi_ok = x < high if high_open else x <= high
+    return lo_ok and hi_ok
 
 
 def _rule(
-    low: float, high: float, low_open: bool, high_open: bool, integer: bool
+    low: float, high: float, low_open: bool, high_open: bool, integer: bool = False
 ) -> str:
-    """:func:`plain_number`'s default rule: ``"an int >= 1"``, ``"a number in
-    [0, 1)"``, ``"a finite number > 0"``..."""
-    if not integer:
-        return _expected(low, high, low_open, high_open)
+    """The bounds in words: ``"a finite number >= 0"``, ``"a number in [0, 1)"``...
+
+    With ``integer``, an int's: ``"an int >= 1"``, ``"an int in [1, 8]"``.
+    """
+    noun = "an int" if integer else "a finite number"
+
+    def show(v: float) -> str:
+        return str(int(v)) if integer else f"{v:g}"
+
     if math.isinf(low) and math.isinf(high):
-        return "an int"
+        return noun
     if math.isinf(high):
-        return f"an int {'>' if low_open else '>='} {int(low)}"
+        return f"{noun} {'>' if low_open else '>='} {show(low)}"
     if math.isinf(low):
-        return f"an int {'<' if high_open else '<='} {int(high)}"
+        return f"{noun} {'<' if high_open else '<='} {show(high)}"
     lo, hi = "(" if low_open else "[", ")" if high_open else "]"
-    return f"an int in {lo}{int(low)}, {int(high)}{hi}"
+    return f"{'an int' if integer else 'a number'} in {lo}{show(low)}, {show(high)}{hi}"
 
 
 def _fmt(x: float) -> str:

@@ -145,6 +145,7 @@ def updates(
     *,
     name: str = "state",
     dtypes: str = "exact",
+    needs_params: str = "",
 ) -> None:
     """Checks ``update``'s inputs: the updates against the state and the params.
 
@@ -157,12 +158,18 @@ def updates(
       name: how to name ``state_tree`` (``"scale_by_adam state.nu"``).
       dtypes: how the dtypes of the updates and ``state_tree`` must agree
         (see :func:`tree_matches`); against the params, only their kind.
+      needs_params: for an ``update`` that cannot work without the params,
+        the end of the message ``"params is None, but {needs_params}"``: why
+        it needs them, and how to pass them.
 
     Raises:
+      ValueError: ``params_tree`` is None and ``needs_params`` is given.
       TreeMismatchError: the trees differ; the message names the first leaf
         path, what was expected there and what was found.
       TypeError: a leaf of the params is not floating point or complex.
     """
+    if needs_params and params_tree is None:
+        raise error(ValueError, fn, f"params is None, but {needs_params}")
     if state_tree is not None:
         tree_matches(
             fn,
