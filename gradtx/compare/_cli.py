@@ -66,7 +66,12 @@ def _clip(text: str) -> float | None:
 
 def parser() -> argparse.ArgumentParser:
     from gradtx.compare._tasks import TASKS
-    from gradtx.compare._variants import AUGMENTS, OPTIMIZERS, SCHEDULES
+    from gradtx.compare._variants import (
+        AUGMENTS,
+        OPTIMIZERS,
+        SCHEDULES,
+        default_optimizers,
+    )
 
     top = _Parser(
         prog="gradtx", description="gradtx: compare training techniques side by side."
@@ -95,7 +100,11 @@ def parser() -> argparse.ArgumentParser:
         help=f"the data set: {', '.join(TASKS)} "
         "(default: digits, a CNN; the others are tabular, an MLP)",
     )
-    axis("--optimizers", "NAME", f"any of {', '.join(OPTIMIZERS)} (default: all)")
+    axis(
+        "--optimizers",
+        "NAME",
+        f"any of {', '.join(OPTIMIZERS)} (default: {', '.join(default_optimizers())})",
+    )
     axis(
         "--learning-rates",
         "LR",
@@ -169,7 +178,7 @@ def _variants(args: argparse.Namespace) -> list[Any]:
     """The variants: the config's, or the cross product of the axis flags
     given (every optimizer, and the other fields' defaults, when not)."""
     from gradtx._internal import validate
-    from gradtx.compare._variants import OPTIMIZERS, grid, load_config
+    from gradtx.compare._variants import default_optimizers, grid, load_config
 
     given = {f: getattr(args, d) for d, f in _AXES.items() if getattr(args, d)}
     if args.config is not None:
@@ -184,7 +193,7 @@ def _variants(args: argparse.Namespace) -> list[Any]:
                 "its [grid] table) or drop --config.",
             )
         return load_config(args.config)
-    return grid(**{"optimizer": list(OPTIMIZERS), **given})
+    return grid(**{"optimizer": default_optimizers(), **given})
 
 
 def _error(err: BaseException) -> int:

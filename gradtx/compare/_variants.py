@@ -78,6 +78,13 @@ class _Choices(Sequence[str]):
 
 # The optimizer names a variant takes (from the optimizer registry).
 OPTIMIZERS: Sequence[str] = _Choices()
+
+
+def default_optimizers() -> list[str]:
+    """The choices ``gradtx compare`` trains when no ``--optimizers`` is given."""
+    return [name for name, (_, p) in choices().items() if p.default_run]
+
+
 SCHEDULES = ("constant", "cosine", "warmup_cosine", "step")
 AUGMENTS = ("off", "light", "strong")
 # The numeric fields: whether 0 is excluded, the upper bound (excluded), and

@@ -96,6 +96,8 @@ class Preset:
         optimizer has ``decoupled_weight_decay``, else an L2 term added to
         the gradient (biases and norm scales are never decayed).
       kwargs: the optimizer's other arguments, e.g. ``{"momentum": 0.9}``.
+      default_run: whether ``gradtx compare`` without ``--optimizers`` trains
+        it (the seven classic choices do; every other one is run by name).
 
     Example:
       >>> from gradtx.optimizers import Preset
@@ -107,6 +109,7 @@ class Preset:
     learning_rate: float
     weight_decay: float = 0.0
     kwargs: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    default_run: bool = True
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "kwargs", _frozen(self.kwargs))
