@@ -20,12 +20,16 @@ from gradtx.combinators import FlatState as FlatState
 from gradtx.combinators import Flattened as Flattened
 from gradtx.combinators import InjectedHyperparams as InjectedHyperparams
 from gradtx.combinators import InjectHyperparamsState as InjectHyperparamsState
+from gradtx.combinators import LookaheadParams as LookaheadParams
+from gradtx.combinators import LookaheadState as LookaheadState
 from gradtx.combinators import MaskedNode as MaskedNode
 from gradtx.combinators import MaskedState as MaskedState
 from gradtx.combinators import MasterWeightsState as MasterWeightsState
 from gradtx.combinators import MultiSteps as MultiSteps
 from gradtx.combinators import MultiStepsState as MultiStepsState
 from gradtx.combinators import PartitionState as PartitionState
+from gradtx.combinators import SAMState as SAMState
+from gradtx.combinators import ScheduleFreeState as ScheduleFreeState
 from gradtx.combinators import accumulate as accumulate
 from gradtx.combinators import all_finite as all_finite
 from gradtx.combinators import apply_if_finite as apply_if_finite
@@ -33,10 +37,15 @@ from gradtx.combinators import decay_mask as decay_mask
 from gradtx.combinators import flatten as flatten
 from gradtx.combinators import freeze as freeze
 from gradtx.combinators import inject_hyperparams as inject_hyperparams
+from gradtx.combinators import lookahead as lookahead
 from gradtx.combinators import masked as masked
 from gradtx.combinators import master_weights as master_weights
 from gradtx.combinators import multi_transform as multi_transform
+from gradtx.combinators import normalize as normalize
 from gradtx.combinators import partition as partition
+from gradtx.combinators import sam as sam
+from gradtx.combinators import schedule_free as schedule_free
+from gradtx.combinators import schedule_free_eval_params as schedule_free_eval_params
 from gradtx.combinators import selective_transform as selective_transform
 from gradtx.combinators import set_to_zero as set_to_zero
 from gradtx.core import EmptyState as EmptyState
@@ -61,11 +70,44 @@ from gradtx.core import stateless as stateless
 from gradtx.core import stateless_with_tree_map as stateless_with_tree_map
 from gradtx.core import with_extra_args_support as with_extra_args_support
 from gradtx.errors import TreeMismatchError as TreeMismatchError
+from gradtx.optimizers import adabelief as adabelief
+from gradtx.optimizers import adadelta as adadelta
+from gradtx.optimizers import adafactor as adafactor
 from gradtx.optimizers import adagrad as adagrad
 from gradtx.optimizers import adam as adam
+from gradtx.optimizers import adamax as adamax
+from gradtx.optimizers import adamaxw as adamaxw
 from gradtx.optimizers import adamw as adamw
+from gradtx.optimizers import adan as adan
+from gradtx.optimizers import ademamix as ademamix
+from gradtx.optimizers import adopt as adopt
+from gradtx.optimizers import amsgrad as amsgrad
+from gradtx.optimizers import asgd as asgd
+from gradtx.optimizers import fromage as fromage
+from gradtx.optimizers import lamb as lamb
+from gradtx.optimizers import lars as lars
+from gradtx.optimizers import lbfgs as lbfgs
+from gradtx.optimizers import lion as lion
+from gradtx.optimizers import muon as muon
+from gradtx.optimizers import nadam as nadam
+from gradtx.optimizers import nadamw as nadamw
+from gradtx.optimizers import noisy_sgd as noisy_sgd
+from gradtx.optimizers import novograd as novograd
+from gradtx.optimizers import optimistic_adam as optimistic_adam
+from gradtx.optimizers import optimistic_adam_v2 as optimistic_adam_v2
+from gradtx.optimizers import optimistic_gradient_descent as optimistic_gradient_descent
+from gradtx.optimizers import polyak_sgd as polyak_sgd
+from gradtx.optimizers import prodigy as prodigy
+from gradtx.optimizers import radam as radam
 from gradtx.optimizers import rmsprop as rmsprop
+from gradtx.optimizers import rprop as rprop
+from gradtx.optimizers import schedule_free_adamw as schedule_free_adamw
+from gradtx.optimizers import schedule_free_sgd as schedule_free_sgd
 from gradtx.optimizers import sgd as sgd
+from gradtx.optimizers import sign_sgd as sign_sgd
+from gradtx.optimizers import signum as signum
+from gradtx.optimizers import sm3 as sm3
+from gradtx.optimizers import yogi as yogi
 from gradtx.schedules import ScalarOrSchedule as ScalarOrSchedule
 from gradtx.schedules import Schedule as Schedule
 from gradtx.schedules import constant_schedule as constant_schedule
@@ -82,27 +124,95 @@ from gradtx.sharding import shard_state as shard_state
 from gradtx.sharding import state_shardings as state_shardings
 from gradtx.step import make_step as make_step
 from gradtx.transforms import AddDecayedWeightsState as AddDecayedWeightsState
+from gradtx.transforms import AddNoiseState as AddNoiseState
+from gradtx.transforms import BacktrackingLinesearchInfo as BacktrackingLinesearchInfo
 from gradtx.transforms import EmaState as EmaState
+from gradtx.transforms import FactoredState as FactoredState
+from gradtx.transforms import MuonDimensionNumbers as MuonDimensionNumbers
+from gradtx.transforms import MuonState as MuonState
+from gradtx.transforms import PolyakAveragingState as PolyakAveragingState
+from gradtx.transforms import ProdigyState as ProdigyState
+from gradtx.transforms import ScaleByAdaDeltaState as ScaleByAdaDeltaState
 from gradtx.transforms import ScaleByAdamState as ScaleByAdamState
+from gradtx.transforms import ScaleByAdanState as ScaleByAdanState
+from gradtx.transforms import ScaleByAdemamixState as ScaleByAdemamixState
+from gradtx.transforms import ScaleByAmsgradState as ScaleByAmsgradState
+from gradtx.transforms import (
+    ScaleByBacktrackingLinesearchState as ScaleByBacktrackingLinesearchState,
+)
+from gradtx.transforms import ScaleByBeliefState as ScaleByBeliefState
+from gradtx.transforms import (
+    ScaleByDistanceOverGradientsState as ScaleByDistanceOverGradientsState,
+)
+from gradtx.transforms import ScaleByLBFGSState as ScaleByLBFGSState
+from gradtx.transforms import ScaleByLionState as ScaleByLionState
+from gradtx.transforms import ScaleByNadamState as ScaleByNadamState
+from gradtx.transforms import ScaleByNovogradState as ScaleByNovogradState
+from gradtx.transforms import (
+    ScaleByOptimisticGradientState as ScaleByOptimisticGradientState,
+)
 from gradtx.transforms import ScaleByRmsState as ScaleByRmsState
+from gradtx.transforms import ScaleByRpropState as ScaleByRpropState
 from gradtx.transforms import ScaleByRssState as ScaleByRssState
 from gradtx.transforms import ScaleByScheduleState as ScaleByScheduleState
+from gradtx.transforms import ScaleBySM3State as ScaleBySM3State
 from gradtx.transforms import ScaleByStddevState as ScaleByStddevState
+from gradtx.transforms import ScaleByTrustRatioState as ScaleByTrustRatioState
+from gradtx.transforms import ScaleByZoomLinesearchState as ScaleByZoomLinesearchState
 from gradtx.transforms import TraceState as TraceState
+from gradtx.transforms import ZoomLinesearchInfo as ZoomLinesearchInfo
 from gradtx.transforms import add_decayed_weights as add_decayed_weights
+from gradtx.transforms import add_noise as add_noise
+from gradtx.transforms import asgd_eval_params as asgd_eval_params
 from gradtx.transforms import clip as clip
 from gradtx.transforms import clip_by_global_norm as clip_by_global_norm
 from gradtx.transforms import ema as ema
 from gradtx.transforms import global_norm as global_norm
 from gradtx.transforms import l2_penalty as l2_penalty
+from gradtx.transforms import polyak_averaging as polyak_averaging
 from gradtx.transforms import scale as scale
+from gradtx.transforms import scale_by_adadelta as scale_by_adadelta
 from gradtx.transforms import scale_by_adam as scale_by_adam
+from gradtx.transforms import scale_by_adamax as scale_by_adamax
+from gradtx.transforms import scale_by_adan as scale_by_adan
+from gradtx.transforms import scale_by_ademamix as scale_by_ademamix
+from gradtx.transforms import scale_by_adopt as scale_by_adopt
+from gradtx.transforms import scale_by_amsgrad as scale_by_amsgrad
+from gradtx.transforms import (
+    scale_by_backtracking_linesearch as scale_by_backtracking_linesearch,
+)
+from gradtx.transforms import scale_by_belief as scale_by_belief
+from gradtx.transforms import (
+    scale_by_distance_over_gradients as scale_by_distance_over_gradients,
+)
+from gradtx.transforms import scale_by_factored_rms as scale_by_factored_rms
+from gradtx.transforms import scale_by_lbfgs as scale_by_lbfgs
 from gradtx.transforms import scale_by_learning_rate as scale_by_learning_rate
+from gradtx.transforms import scale_by_lion as scale_by_lion
+from gradtx.transforms import scale_by_muon as scale_by_muon
+from gradtx.transforms import scale_by_nadam as scale_by_nadam
+from gradtx.transforms import scale_by_novograd as scale_by_novograd
+from gradtx.transforms import (
+    scale_by_optimistic_gradient as scale_by_optimistic_gradient,
+)
+from gradtx.transforms import scale_by_param_block_norm as scale_by_param_block_norm
+from gradtx.transforms import scale_by_param_block_rms as scale_by_param_block_rms
+from gradtx.transforms import scale_by_polyak as scale_by_polyak
+from gradtx.transforms import scale_by_prodigy as scale_by_prodigy
+from gradtx.transforms import scale_by_radam as scale_by_radam
 from gradtx.transforms import scale_by_rms as scale_by_rms
+from gradtx.transforms import scale_by_rprop as scale_by_rprop
 from gradtx.transforms import scale_by_rss as scale_by_rss
 from gradtx.transforms import scale_by_schedule as scale_by_schedule
+from gradtx.transforms import scale_by_shape as scale_by_shape
+from gradtx.transforms import scale_by_sign as scale_by_sign
+from gradtx.transforms import scale_by_sm3 as scale_by_sm3
 from gradtx.transforms import scale_by_stddev as scale_by_stddev
+from gradtx.transforms import scale_by_trust_ratio as scale_by_trust_ratio
+from gradtx.transforms import scale_by_yogi as scale_by_yogi
+from gradtx.transforms import scale_by_zoom_linesearch as scale_by_zoom_linesearch
 from gradtx.transforms import trace as trace
+from gradtx.transforms import value_and_grad_from_state as value_and_grad_from_state
 from gradtx.tree import get as tree_get
 from gradtx.tree import set as tree_set
 
@@ -119,49 +229,89 @@ from gradtx.transforms import unitwise_norm as unitwise_norm
 
 __all__ = [
     "AddDecayedWeightsState",
+    "AddNoiseState",
     "ApplyIfFiniteState",
+    "BacktrackingLinesearchInfo",
     "EmaState",
     "EmptyState",
+    "FactoredState",
     "FlatState",
     "Flattened",
     "GradientTransformation",
     "GradientTransformationExtraArgs",
     "InjectHyperparamsState",
     "InjectedHyperparams",
+    "LookaheadParams",
+    "LookaheadState",
     "MaskedNode",
     "MaskedState",
     "MasterWeightsState",
     "MonitorState",
     "MultiSteps",
     "MultiStepsState",
+    "MuonDimensionNumbers",
+    "MuonState",
     "NormGuardState",
     "OptState",
     "Params",
     "PartitionState",
+    "PolyakAveragingState",
+    "ProdigyState",
+    "SAMState",
     "ScalarOrSchedule",
+    "ScaleByAdaDeltaState",
     "ScaleByAdamState",
+    "ScaleByAdanState",
+    "ScaleByAdemamixState",
+    "ScaleByAmsgradState",
+    "ScaleByBacktrackingLinesearchState",
+    "ScaleByBeliefState",
+    "ScaleByDistanceOverGradientsState",
+    "ScaleByLBFGSState",
+    "ScaleByLionState",
+    "ScaleByNadamState",
+    "ScaleByNovogradState",
+    "ScaleByOptimisticGradientState",
     "ScaleByRmsState",
+    "ScaleByRpropState",
     "ScaleByRssState",
+    "ScaleBySM3State",
     "ScaleByScheduleState",
     "ScaleByStddevState",
+    "ScaleByTrustRatioState",
+    "ScaleByZoomLinesearchState",
     "Schedule",
+    "ScheduleFreeState",
     "TraceState",
     "TransformInitFn",
     "TransformUpdateExtraArgsFn",
     "TransformUpdateFn",
     "TreeMismatchError",
     "Updates",
+    "ZoomLinesearchInfo",
     "accumulate",
     "activations",
+    "adabelief",
+    "adadelta",
+    "adafactor",
     "adagrad",
     "adam",
+    "adamax",
+    "adamaxw",
     "adamw",
+    "adan",
     "adaptive_grad_clip",
     "add_decayed_weights",
+    "add_noise",
+    "ademamix",
+    "adopt",
     "all_finite",
+    "amsgrad",
     "apply_if_finite",
     "apply_if_norm_below",
     "apply_updates",
+    "asgd",
+    "asgd_eval_params",
     "augment",
     "chain",
     "check_updates",
@@ -175,6 +325,7 @@ __all__ = [
     "exponential_decay",
     "flatten",
     "freeze",
+    "fromage",
     "global_norm",
     "identity",
     "init",
@@ -182,33 +333,88 @@ __all__ = [
     "inject_hyperparams",
     "join_schedules",
     "l2_penalty",
+    "lamb",
+    "lars",
+    "lbfgs",
     "linear_schedule",
+    "lion",
+    "lookahead",
     "make_step",
     "map_leaves",
     "masked",
     "master_weights",
     "monitor",
     "multi_transform",
+    "muon",
+    "nadam",
+    "nadamw",
     "named_chain",
+    "noisy_sgd",
+    "normalize",
+    "novograd",
+    "optimistic_adam",
+    "optimistic_adam_v2",
+    "optimistic_gradient_descent",
     "optimizers",
     "partition",
     "piecewise_constant_schedule",
+    "polyak_averaging",
+    "polyak_sgd",
     "polynomial_schedule",
+    "prodigy",
+    "radam",
     "rmsprop",
+    "rprop",
+    "sam",
     "scale",
+    "scale_by_adadelta",
     "scale_by_adam",
+    "scale_by_adamax",
+    "scale_by_adan",
+    "scale_by_ademamix",
+    "scale_by_adopt",
+    "scale_by_amsgrad",
+    "scale_by_backtracking_linesearch",
+    "scale_by_belief",
+    "scale_by_distance_over_gradients",
+    "scale_by_factored_rms",
+    "scale_by_lbfgs",
     "scale_by_learning_rate",
+    "scale_by_lion",
+    "scale_by_muon",
+    "scale_by_nadam",
+    "scale_by_novograd",
+    "scale_by_optimistic_gradient",
+    "scale_by_param_block_norm",
+    "scale_by_param_block_rms",
+    "scale_by_polyak",
+    "scale_by_prodigy",
+    "scale_by_radam",
     "scale_by_rms",
+    "scale_by_rprop",
     "scale_by_rss",
     "scale_by_schedule",
+    "scale_by_shape",
+    "scale_by_sign",
+    "scale_by_sm3",
     "scale_by_stddev",
+    "scale_by_trust_ratio",
+    "scale_by_yogi",
+    "scale_by_zoom_linesearch",
+    "schedule_free",
+    "schedule_free_adamw",
+    "schedule_free_eval_params",
+    "schedule_free_sgd",
     "schedules",
     "selective_transform",
     "set_to_zero",
     "sgd",
     "shard_state",
+    "sign_sgd",
+    "signum",
     "skip_large_updates",
     "skip_not_finite",
+    "sm3",
     "state_shardings",
     "stateless",
     "stateless_with_tree_map",
@@ -217,8 +423,10 @@ __all__ = [
     "tree_get",
     "tree_set",
     "unitwise_norm",
+    "value_and_grad_from_state",
     "warmup_cosine_decay_schedule",
     "with_extra_args_support",
+    "yogi",
 ]
 
 # Subpackages that need an extra, loaded on first use so that ``import gradtx``

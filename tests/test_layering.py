@@ -39,7 +39,9 @@ DOMAIN_CHECKS = {
     ("compare/_model.py", "check_network"): "a variant vs the task's network",
     ("nn/_batch_stats.py", "check_layout"): "batch norm's feature and ghost axes",
     ("optimizers/_registry.py", "_check_entry"): "an entry vs the registry, its fn",
+    ("transforms/_muon.py", "_check_leaf"): "a leaf's shape vs its dimension numbers",
     ("transforms/_rms.py", "_check_rms_args"): "shared by scale_by_rms/stddev",
+    ("transforms/_variant_checks.py", "check_eps"): "eps vs eps_root, Adam variants",
     ("tree/_state.py", "_check_value"): "tree_set: a new value vs the old entry",
     ("tree/_state.py", "_check_range"): "tree_set: the same, for values",
 }

@@ -67,6 +67,16 @@ def bias_correction(decay: Any, count: jax.Array) -> jax.Array:
     return 1 - jnp.asarray(decay).astype(dtype) ** count.astype(dtype)
 
 
+def nesterov_bias_correction(
+    decay: Any, count: jax.Array, nesterov: bool
+) -> jax.Array | None:
+    """With Nesterov momentum, the next step's ``1 - decay**(count + 1)``
+    (the look-ahead moment is corrected as the next step's); else None."""
+    if not nesterov:
+        return None
+    return bias_correction(decay, safe_increment(count))
+
+
 def compute_dtype(dtype: Any) -> Any:
     """The dtype to do element-wise optimizer math in: at least float32.
 

@@ -24,6 +24,9 @@ from gradtx.combinators._inject_hyperparams import (
 from gradtx.combinators._inject_hyperparams import (
     inject_hyperparams as inject_hyperparams,
 )
+from gradtx.combinators._lookahead import LookaheadParams as LookaheadParams
+from gradtx.combinators._lookahead import LookaheadState as LookaheadState
+from gradtx.combinators._lookahead import lookahead as lookahead
 from gradtx.combinators._master_weights import MasterWeightsState as MasterWeightsState
 from gradtx.combinators._master_weights import master_weights as master_weights
 from gradtx.combinators._monitor import MonitorState as MonitorState
@@ -36,6 +39,14 @@ from gradtx.combinators._multi_steps import skip_not_finite as skip_not_finite
 from gradtx.combinators._partition import PartitionState as PartitionState
 from gradtx.combinators._partition import multi_transform as multi_transform
 from gradtx.combinators._partition import partition as partition
+from gradtx.combinators._sam import SAMState as SAMState
+from gradtx.combinators._sam import normalize as normalize
+from gradtx.combinators._sam import sam as sam
+from gradtx.combinators._schedule_free import ScheduleFreeState as ScheduleFreeState
+from gradtx.combinators._schedule_free import schedule_free as schedule_free
+from gradtx.combinators._schedule_free import (
+    schedule_free_eval_params as schedule_free_eval_params,
+)
 from gradtx.core import MaskedState as MaskedState
 from gradtx.core import masked as masked
 from gradtx.tree import MaskedNode as MaskedNode
@@ -48,6 +59,8 @@ __all__ = [
     "Flattened",
     "InjectHyperparamsState",
     "InjectedHyperparams",
+    "LookaheadParams",
+    "LookaheadState",
     "MaskedNode",
     "MaskedState",
     "MasterWeightsState",
@@ -56,6 +69,8 @@ __all__ = [
     "MultiStepsState",
     "NormGuardState",
     "PartitionState",
+    "SAMState",
+    "ScheduleFreeState",
     "accumulate",
     "all_finite",
     "apply_if_finite",
@@ -64,11 +79,16 @@ __all__ = [
     "flatten",
     "freeze",
     "inject_hyperparams",
+    "lookahead",
     "masked",
     "master_weights",
     "monitor",
     "multi_transform",
+    "normalize",
     "partition",
+    "sam",
+    "schedule_free",
+    "schedule_free_eval_params",
     "selective_transform",
     "set_to_zero",
     "skip_large_updates",

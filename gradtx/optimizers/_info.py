@@ -91,7 +91,8 @@ class Preset:
       name: the choice's name in the tool and its tables, unique among all
         presets (``"momentum"`` is SGD with momentum 0.9).
       learning_rate: the peak learning rate it is compared at when none is
-        given.
+        given; the tool passes it as the optimizer's first argument
+        (``polyak_sgd``'s ``max_learning_rate``).
       weight_decay: its weight decay when none is given: decoupled if the
         optimizer has ``decoupled_weight_decay``, else an L2 term added to
         the gradient (biases and norm scales are never decayed).

@@ -105,9 +105,42 @@ def register(
         )
         _check_entry(entry)
         _REGISTRY[entry.name] = entry
+        if fn.__doc__ is not None:  # (re-registered: the section is replaced)
+            doc = fn.__doc__.split(_COUNTERPARTS, 1)[0].rstrip()
+            fn.__doc__ = doc + _counterparts_section(entry)
         return fn
 
     return decorate
+
+
+_COUNTERPARTS = (
+    "Counterparts (from the optimizer registry, ``gradtx.optimizers.info``):"
+)
+
+
+def _counterparts_section(entry: OptimizerInfo) -> str:
+    """The docstring's last section, written from the entry: each library's
+    counterpart and the gradtx arguments that give its form."""
+
+    def line(library: str, side: Counterpart | None) -> str:
+        if side is None:
+            return f"{library}: none registered (the text above says why)."
+        ours = f"gradtx.{entry.name}"
+        if side.gradtx_kwargs:
+            kw = ", ".join(f"{k}={v!r}" for k, v in side.gradtx_kwargs.items())
+            ours = f"{ours}(..., {kw})"
+        names = " (PyTorch's argument names: see above)" if library == "PyTorch" else ""
+        return f"{library}: ``{side.name}`` at its defaults is ``{ours}``{names}."
+
+    lines = [
+        "",
+        "",
+        f"    {_COUNTERPARTS}",
+        f"      {line('optax', entry.optax)}",
+        f"      {line('PyTorch', entry.pytorch)}",
+        "",
+    ]
+    return "\n".join(lines)
 
 
 def _check_entry(entry: OptimizerInfo) -> None:
@@ -132,9 +165,11 @@ def _check_entry(entry: OptimizerInfo) -> None:
         )
     signature = inspect.signature(entry.fn)
 
-    def fits(what: str, kwargs: Mapping[str, Any], complete: bool = True) -> None:
+    def fits(
+        what: str, kwargs: Mapping[str, Any], complete: bool = True, *args: Any
+    ) -> None:
         try:
-            (signature.bind if complete else signature.bind_partial)(**kwargs)
+            (signature.bind if complete else signature.bind_partial)(*args, **kwargs)
         except TypeError as err:
             takes = ", ".join(signature.parameters)
             raise validate.error(
@@ -149,8 +184,9 @@ def _check_entry(entry: OptimizerInfo) -> None:
     for ex in entry.examples:
         fits(f"Example({ex.name!r})", ex.kwargs)
     extra = {"weight_decay": 0.0} if entry.decoupled_weight_decay else {}
-    for p in entry.presets:
-        fits(f"Preset({p.name!r})", {"learning_rate": 1.0, **p.kwargs, **extra})
+    for p in entry.presets:  # the rate is the first argument (polyak_sgd's
+        # is max_learning_rate): the comparison tool passes it by position
+        fits(f"Preset({p.name!r})", {**p.kwargs, **extra}, True, 1.0)
 
     taken = {e.name for other in _REGISTRY.values() for e in other.examples}
     optax_form = entry.optax.gradtx_kwargs if entry.optax else {}
@@ -266,7 +302,7 @@ def get(name: str) -> Optimizer:
       >>> optimizers.get("adma")
       Traceback (most recent call last):
       ...
-      ValueError: optimizers.get: unknown optimizer 'adma'. Did you mean 'adam'...
+      ValueError: optimizers.get: unknown optimizer 'adma'. Did you mean ...'adam'...
     """
     return info(name).fn
 

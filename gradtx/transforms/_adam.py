@@ -142,9 +142,7 @@ def scale_by_adam(
         count = safe_increment(state.count)
         bc1 = numerics.bias_correction(b1, count)
         bc2 = numerics.bias_correction(b2, count)
-        bc1_next = (
-            numerics.bias_correction(b1, safe_increment(count)) if nesterov else None
-        )
+        bc1_next = numerics.nesterov_bias_correction(b1, count, nesterov)
 
         def leaf(
             g: jax.Array,

@@ -18,6 +18,8 @@ import operator
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import jax
+import jax.numpy as jnp
 import optax
 
 import gradtx
@@ -51,6 +53,34 @@ def _build(
     return fn(**{k: scheduled(v) if k in schedule else v for k, v in kwargs.items()})
 
 
+def loss_value(params: Any) -> dict[str, Any]:
+    """``value=``, a loss-like positive scalar of the params, for an ``update``
+    that needs the loss (Polyak's step size): ``0.25 |params|^2 + 0.5``."""
+    sq = sum(jnp.sum(jnp.abs(x) ** 2) for x in jax.tree.leaves(params))
+    return {"value": 0.25 * sq + 0.5}
+
+
+# Optimizers whose update needs keyword arguments beyond (updates, state,
+# params), and the function of the params that gives them. Their factories (and
+# optax's) are wrapped so that every shared test runs the plain
+# update(updates, state, params).
+EXTRA_ARGS: dict[str, Callable[[Any], dict[str, Any]]] = {"polyak_sgd": loss_value}
+
+
+def with_extra_args(make: Factory, extra: Callable[[Any], dict[str, Any]]) -> Factory:
+    """``make`` whose transformation computes ``extra(params)`` for its update."""
+
+    def build() -> Any:
+        tx = make()
+
+        def update(updates: Any, state: Any, params: Any = None, **kw: Any) -> Any:
+            return tx.update(updates, state, params, **extra(params), **kw)
+
+        return gradtx.GradientTransformationExtraArgs(tx.init, update)
+
+    return build
+
+
 def optimizer_cases() -> dict[str, Case]:
     """Every registered optimizer's examples, read from the registry now.
 
@@ -60,7 +90,7 @@ def optimizer_cases() -> dict[str, Case]:
     cases: dict[str, Case] = {}
     for entry in optimizers.registry().values():
         for ex in entry.examples:
-            theirs = None
+            theirs: Factory | None = None
             if entry.optax is not None and ex.parity:
                 fn = operator.attrgetter(entry.optax.name.removeprefix("optax."))(optax)
                 kwargs = {
@@ -69,7 +99,12 @@ def optimizer_cases() -> dict[str, Case]:
                     if k not in entry.optax.gradtx_kwargs
                 }
                 theirs = functools.partial(_build, fn, kwargs, ex.scheduled)
-            ours = functools.partial(_build, entry.fn, ex.kwargs, ex.scheduled)
+            ours: Factory = functools.partial(_build, entry.fn, ex.kwargs, ex.scheduled)
+            if entry.name in EXTRA_ARGS:
+                extra = EXTRA_ARGS[entry.name]
+                ours = with_extra_args(ours, extra)
+                if theirs is not None:
+                    theirs = with_extra_args(theirs, extra)
             cases[ex.name] = (ours, theirs, entry.complex_params)
     return cases
 
@@ -111,6 +146,20 @@ BUILDING_BLOCKS: dict[str, Case] = {
         lambda: optax.scale_by_adam(eps_root=1e-8),
         True,
     ),
+    # AMSGrad's default, the paper's (no bias correction), which optax has
+    # one keyword away; Adan's optax form (the adan example is the paper's).
+    "scale_by_amsgrad_paper": (
+        gradtx.scale_by_amsgrad,
+        lambda: optax.scale_by_amsgrad(
+            bias_correction_mu=False, bias_correction_nu=False
+        ),
+        True,
+    ),
+    "scale_by_adan_optax_form": (
+        lambda: gradtx.scale_by_adan(diff_weight=0.08),
+        optax.scale_by_adan,
+        True,
+    ),
     "scale_by_rms": (gradtx.scale_by_rms, optax.scale_by_rms, True),
     "scale_by_rms_debiased": (
         lambda: gradtx.scale_by_rms(eps_in_sqrt=False, bias_correction=True),
@@ -142,6 +191,29 @@ BUILDING_BLOCKS: dict[str, Case] = {
     "adaptive_grad_clip": (
         lambda: gradtx.adaptive_grad_clip(0.05),
         lambda: optax.adaptive_grad_clip(0.05),
+        True,
+    ),
+    "scale_by_optimistic_gradient": (
+        lambda: gradtx.scale_by_optimistic_gradient(1.0, 0.5),
+        lambda: optax.scale_by_optimistic_gradient(1.0, 0.5),
+        True,
+    ),
+    "normalize": (gradtx.normalize, optax.contrib.normalize, True),
+    "scale_by_param_block_norm": (
+        gradtx.scale_by_param_block_norm,
+        optax.scale_by_param_block_norm,
+        True,
+    ),
+    "scale_by_param_block_rms": (
+        gradtx.scale_by_param_block_rms,
+        optax.scale_by_param_block_rms,
+        True,
+    ),
+    # optax's DoG keeps (1,)-shaped sums, which this suite's strict rank
+    # promotion refuses: tests/optimizers/test_layerwise_sign.py compares them.
+    "scale_by_distance_over_gradients": (
+        gradtx.scale_by_distance_over_gradients,
+        None,
         True,
     ),
 }
@@ -218,11 +290,22 @@ COMBINATIONS: dict[str, Case] = {
         lambda: optax.flatten(optax.adamw(0.05, weight_decay=0.1)),
         True,
     ),
+    # SAM in transparent mode: every other call is an adversarial step.
+    "sam": (
+        lambda: gradtx.sam(
+            gradtx.adam(0.05), gradtx.chain(gradtx.normalize(), gradtx.sgd(0.05))
+        ),
+        lambda: optax.contrib.sam(
+            optax.adam(0.05), optax.chain(optax.contrib.normalize(), optax.sgd(0.05))
+        ),
+        True,
+    ),
 }
 
 # optax's counterpart fails on complex params (MultiSteps casts its
-# accumulator to a real dtype): parity is checked on real params only.
-OPTAX_REAL_ONLY = frozenset({"multi_steps"})
+# accumulator to a real dtype; optax.adadelta squares complex gradients, g²
+# where |g|² is meant): parity is checked on real params only.
+OPTAX_REAL_ONLY = frozenset({"multi_steps", "adadelta"})
 
 OPTIMIZERS = optimizer_cases()
 _CLASH = (set(BUILDING_BLOCKS) | set(COMBINATIONS)) & set(OPTIMIZERS)

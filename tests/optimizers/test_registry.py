@@ -69,7 +69,7 @@ def test_get_and_info_find_names_as_the_other_registries_do() -> None:
         "optax.sgd", {"momentum_after_lr": False}
     )
     with pytest.raises(
-        ValueError, match=r"unknown optimizer 'adma'\. Did you mean 'adam'"
+        ValueError, match=r"unknown optimizer 'adma'\. Did you mean [^?]*'adam'"
     ):
         optimizers.get("adma")
     with pytest.raises(TypeError, match="must be a string"):
@@ -221,11 +221,29 @@ def test_the_optax_counterpart_is_the_optimizer_with_its_gradtx_kwargs(
     name: str,
 ) -> None:
     """``optax.<x>(lr)`` is ``gradtx.<x>(lr, **gradtx_kwargs)``, defaults and all."""
+    from tests.catalogue import cases
+
     entry = optimizers.info(name)
     assert entry.optax is not None
     theirs_fn = operator.attrgetter(entry.optax.name.removeprefix("optax."))(optax)
-    ours = _run(entry.fn(0.05, **entry.optax.gradtx_kwargs), gradtx.apply_updates)
-    theirs = _run(theirs_fn(0.05), optax.apply_updates)
+    # A PRNG key has no default worth comparing (optax's None warns).
+    given: dict[str, Any] = {"key": 0} if name == "noisy_sgd" else {}
+    steps = 30
+    if name == "lbfgs":
+        # Its line search needs an objective (compared with optax's on
+        # Rosenbrock in test_second_order.py). Under x64 optax keeps its
+        # curvature weights in float64, and L-BFGS on random gradients
+        # amplifies that rounding difference after about 10 steps.
+        given["linesearch"] = None
+        steps = 10
+    ours_tx = entry.fn(0.05, **given, **entry.optax.gradtx_kwargs)
+    theirs_tx = theirs_fn(0.05, **given)
+    if name in cases.EXTRA_ARGS:  # an update that needs the loss value
+        extra = cases.EXTRA_ARGS[name]
+        ours_tx = cases.with_extra_args(lambda: ours_tx, extra)()
+        theirs_tx = cases.with_extra_args(lambda: theirs_tx, extra)()
+    ours = _run(ours_tx, gradtx.apply_updates, steps)
+    theirs = _run(theirs_tx, optax.apply_updates, steps)
     np.testing.assert_allclose(ours["w"], theirs["w"], rtol=0, atol=1e-6)
 
 
@@ -279,7 +297,7 @@ def test_readme_shows_every_counterpart_that_needs_arguments() -> None:
 # ------------------------------------------------- one entry is enough
 
 
-def sign_sgd(learning_rate: Any) -> gradtx.GradientTransformation:
+def toy_sign_sgd(learning_rate: Any) -> gradtx.GradientTransformation:
     r"""signSGD: a step of the learning rate against each gradient's sign.
 
     .. math::
@@ -313,20 +331,20 @@ def test_a_registered_optimizer_joins_every_list(
         optax=Counterpart("optax.sign_sgd"),
         pytorch=None,
         examples=[
-            Example("sign_sgd", {"learning_rate": 0.01}),
+            Example("toy_sign_sgd", {"learning_rate": 0.01}),
             Example(
-                "sign_sgd_schedule",
+                "toy_sign_sgd_schedule",
                 {"learning_rate": 0.05},
                 scheduled=("learning_rate",),
             ),
         ],
-        presets=[Preset("sign_sgd", 1e-3)],
-    )(sign_sgd)
+        presets=[Preset("toy_sign_sgd", 1e-3)],
+    )(toy_sign_sgd)
 
     # The catalogue: both examples, with optax's counterpart, through the
     # same test functions the suite parametrizes over its names.
     new = {k: v for k, v in cases.optimizer_cases().items() if k not in cases.CASES}
-    assert set(new) == {"sign_sgd", "sign_sgd_schedule"}
+    assert set(new) == {"toy_sign_sgd", "toy_sign_sgd_schedule"}
     assert all(theirs is not None for _, theirs, _ in new.values())
     for name, case in new.items():
         monkeypatch.setitem(cases.CASES, name, case)
@@ -342,16 +360,16 @@ def test_a_registered_optimizer_joins_every_list(
     # ... and these fail, saying what to add.
     with pytest.raises(AssertionError, match=r"gradtx/optimizers/__init__\.py"):
         test_api.test_every_registered_optimizer_is_exported()
-    with pytest.raises(AssertionError, match="`sign_sgd`"):
+    with pytest.raises(AssertionError, match="`toy_sign_sgd`"):
         test_readme_optimizer_row_lists_the_registry()
 
     # The comparison tool: a choice, with its defaults, in the default grid.
     assert list(compare.OPTIMIZERS) == [
         p.name for e in optimizers.registry().values() for p in e.presets
     ]
-    assert "sign_sgd" in compare.OPTIMIZERS
-    variant = compare.Variant(optimizer="Sign-SGD")
-    assert (variant.optimizer, variant.lr, variant.wd) == ("sign_sgd", 1e-3, 0.0)
+    assert "toy_sign_sgd" in compare.OPTIMIZERS
+    variant = compare.Variant(optimizer="Toy-Sign-SGD")
+    assert (variant.optimizer, variant.lr, variant.wd) == ("toy_sign_sgd", 1e-3, 0.0)
     tx = compare.make_optimizer(variant, variant.lr, variant.wd, total_steps=10)
     params = {"dense": {"kernel": jnp.ones((2, 2))}}
     updates, _ = tx.update(
@@ -359,10 +377,34 @@ def test_a_registered_optimizer_joins_every_list(
     )
     np.testing.assert_allclose(updates["dense"]["kernel"], 1e-3)
     grid = _cli._variants(_cli.parser().parse_args(["compare"]))
-    assert "sign_sgd" in {v.optimizer for v in grid}
+    assert "toy_sign_sgd" in {v.optimizer for v in grid}
 
     # Unregistered, it is gone from every list again.
-    optimizers.unregister("sign_sgd")
-    assert "sign_sgd" not in compare.OPTIMIZERS
-    assert "sign_sgd" not in cases.optimizer_cases()
+    optimizers.unregister("toy_sign_sgd")
+    assert "toy_sign_sgd" not in compare.OPTIMIZERS
+    assert "toy_sign_sgd" not in cases.optimizer_cases()
     test_readme_optimizer_row_lists_the_registry()
+
+
+def test_every_docstring_names_its_counterparts() -> None:
+    """The issue's rule, "the optax and PyTorch equivalents" in each docstring:
+    registering writes them from the entry, once, also when re-registered."""
+    for name, entry in optimizers.registry().items():
+        doc = entry.fn.__doc__ or ""
+        for library, side in (("optax", entry.optax), ("PyTorch", entry.pytorch)):
+            expected = f"{library}: none" if side is None else f"``{side.name}``"
+            assert expected in doc.split("Counterparts (from")[-1], (name, library)
+    entry = optimizers.unregister("lion")
+    try:
+        optimizers.register(
+            year=entry.year,
+            optax=entry.optax,
+            pytorch=entry.pytorch,
+            examples=entry.examples,
+            presets=entry.presets,
+            complex_params=entry.complex_params,
+            decoupled_weight_decay=entry.decoupled_weight_decay,
+        )(entry.fn)
+    finally:
+        assert optimizers.info("lion").fn is entry.fn
+    assert (entry.fn.__doc__ or "").count("Counterparts (from") == 1
