@@ -175,8 +175,9 @@ def inject_hyperparams(
 
     Numeric arguments (Python and NumPy numbers, scalar arrays) and callables
     (schedules) become hyperparameters; everything else (bools, strings,
-    ``None``, the ``mask`` argument, and the names in ``static_args``) is
-    passed to ``inner_factory`` as is.
+    ``None``, the ``mask`` argument, a ``key`` (a PRNG key or its int seed is
+    not a number to tune, and float32 would round a large seed), and the
+    names in ``static_args``) is passed to ``inner_factory`` as is.
     Hyperparameters are stored in ``hyperparam_dtype``, by default float32
     whatever the params' dtype (also under ``jax_enable_x64``, where a float64
     scalar would promote float32 math to float64). optax's default, the
@@ -222,6 +223,7 @@ def inject_hyperparams(
     )
     static = {static_args} if isinstance(static_args, str) else set(static_args)
     static.add("mask")  # a mask function is never a schedule
+    static.add("key")  # a PRNG key or seed (add_noise, noisy_sgd) is not tuned
     try:
         signature = inspect.signature(inner_factory)
     except (TypeError, ValueError):

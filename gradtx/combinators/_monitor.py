@@ -85,8 +85,9 @@ def monitor(inner: GradientTransformation | None = None) -> GradientTransformati
     )
 
     def init(params: Params) -> MonitorState:
-        zero = jnp.zeros([], jnp.float32)
-        return MonitorState(zero, zero, zero, zero, inner.init(params))
+        # Four buffers, not one: a state that shares buffers cannot be donated.
+        a, b, c, d = (jnp.zeros([], jnp.float32) for _ in range(4))
+        return MonitorState(a, b, c, d, inner.init(params))
 
     def update(
         updates: Updates,

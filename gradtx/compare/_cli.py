@@ -119,7 +119,9 @@ def parser() -> argparse.ArgumentParser:
     axis(
         "--weight-decay",
         "WD",
-        "decoupled for adamw, L2 otherwise (default: 0.01 for adamw, 0 for the others)",
+        "decoupled for optimizers with their own (adamw, lion, lamb, ...), L2 "
+        "otherwise (default: each optimizer's, 0.01 for adamw, adamaxw and nadamw, "
+        "0 for the others)",
         _floats("--weight-decay"),
     )
     axis("--clip", "NORM", "global gradient-norm clip, or none (default: none)", _clip)

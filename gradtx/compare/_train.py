@@ -166,7 +166,16 @@ def _programs(
                 return loss_and_accuracy(logits, y)[0], new_stats
 
             (loss, stats), grads = jax.value_and_grad(loss_fn, has_aux=True)(params)
-            updates, opt_state = tx.update(grads, opt_state, params)
+            # The objective, for optimizers whose update takes it (a line
+            # search's value_fn, Polyak's value); the others drop it.
+            updates, opt_state = tx.update(
+                grads,
+                opt_state,
+                params,
+                value=loss,
+                grad=grads,
+                value_fn=lambda p: loss_fn(p)[0],
+            )
             return (gradtx.apply_updates(params, updates), opt_state, stats), loss
 
         state, losses = jax.lax.scan(step, state, jnp.arange(steps))

@@ -52,11 +52,76 @@ def _memory(step: Any, tx: Any) -> tuple[Any, int, int]:
 # which the norm and the add to the params both need: XLA keeps it (and a
 # moment it reads) in buffers rather than computing Adam twice.
 PARAM_SIZED_TEMPORARIES = {
+    # L-BFGS (optax's: the same 5): the new pair s = w - w_prev, y = g - g_prev
+    # is written into the memory and also read by <s, y> and <y, y> (2
+    # buffers); the two-loop recursion's working vector q (the loop carry);
+    # and the state's previous params and gradient are replaced by the new
+    # ones while the old ones are still read, which XLA resolves by copying
+    # params, state.params and state.updates (measured; 4 with memory_size=1).
+    "lbfgs": 5,
+    # Muon: Newton-Schulz, X <- aX + X(bA + cA^2), is a matmul, which cannot
+    # write over its input: the loop keeps the iterate and the next one, and
+    # the Gram matrix A = X^H X, 256 x 256 here (a quarter of the kernel).
+    # (optax's muon, with its transposes and unrolled steps: 7.25.)
+    "muon": 2.25,
+    # Adan's state keeps the previous gradient, which the step reads (for the
+    # difference g_t - g_{t-1}) while it writes the new gradient over it; ADOPT
+    # normalizes by the previous second moment while it writes the new one
+    # over it. XLA:CPU, with no multi-output loop fusion, computes the readers
+    # and the writer in separate kernels and copies the old value into one
+    # parameter-sized buffer first (measured; optax's adan and adopt too).
+    "adan": 1,
+    "scale_by_adan_optax_form": 1,
+    "adopt": 1,
     "rmsprop_centered_momentum": 1,
     "apply_if_finite": 1,
     "apply_if_norm_below": 1,
     "multi_steps": 2,
     "monitor": 2,
+    # Layer-wise trust ratios of a computed direction need it twice, for its
+    # norm and for the step: LAMB's Adam direction (optax's: 2), the decayed
+    # gradient g + λw of LARS in optax's form (optax's: 3; the paper's form
+    # takes the norms of g and w, inputs, and keeps nothing). Lion's step reads
+    # the old momentum that the same step overwrites in place: one copy
+    # (optax's: 1). noisy_sgd: XLA:CPU keeps threefry's random bits and the
+    # normal draw in buffers (optax's: 4; 0 with an "rbg" key).
+    "lamb_mask": 1,
+    "lars_decayed_grad_norm": 1,
+    "lion_mask": 1,
+    "noisy_sgd": 4,
+    # Optimistic steps read the previous gradient (or Adam ratio) that the
+    # same step overwrites with the current one: without multi-output loop
+    # fusion XLA:CPU copies the old one first (1; optax's: 1). Optimistic
+    # Adam also needs its ratio r twice, for the step and the new state, and
+    # keeps it in a buffer (2; optax's: 2). Schedule-free AdamW needs the
+    # scaled gradient u twice, z' = z + u and the step c (z' - y) + (1 - c)(1 -
+    # b1) u, and keeps it rather than compute the root twice (optax's: 1;
+    # schedule-free SGD's u = -lr g is recomputed: 0, optax's: 1).
+    "optimistic_gradient_descent": 1,
+    "scale_by_optimistic_gradient": 1,
+    "optimistic_adam": 2,
+    "optimistic_adam_v2": 2,
+    "schedule_free_adamw": 1,
+    "schedule_free_adamw_optax_form": 1,
+    # sam runs the adversarial or the outer optimizer in a lax.cond: the
+    # chosen updates are a buffer at the cond's boundary (optax's, which runs
+    # both: 4).
+    "sam": 1,
+    # AdaDelta's step Δ = sqrt(E[Δ²] + ε) / sqrt(E[g²] + ε) g is needed twice,
+    # for the step and for E[Δ²]: XLA:CPU keeps the ratio of the roots in a
+    # buffer rather than divide twice (optax's: 2; with a weight decay, the
+    # decayed gradient, read by three loops, makes it 2). Rprop's new step
+    # sizes and last steps are each computed from both old arrays: without
+    # multi-output fusion XLA:CPU copies the old ones first (2). SM3's
+    # accumulator ν feeds the per-axis maxima and the step (optax's: 1).
+    # Adafactor's clipping takes the RMS of the factored update before
+    # scaling it: XLA:CPU keeps the update (g times broadcast row and column
+    # factors) in a buffer (optax's: 1; 0 without clipping).
+    "adadelta": 1,
+    "rprop": 2,
+    "sm3": 1,
+    "adafactor": 1,
+    "adafactor_pytorch": 1,
 }
 
 
@@ -147,3 +212,28 @@ def test_step_passes_extra_args() -> None:
     p = jnp.ones(2, jnp.float32)
     new_p, _ = step(p, tx.init(p), p, value=jnp.float32(2.0))
     np.testing.assert_array_equal(new_p, 3.0)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_an_eager_init_state_can_be_donated_with_the_params(name: str) -> None:
+    """XLA refuses to donate one buffer twice (``make_step`` donates params
+    and state): ``init`` outside ``jit`` must give every state array a buffer
+    of its own, shared neither with another state array nor with the params."""
+    params = {"kernel": jnp.ones((3, 2)), "bias": jnp.zeros(2), "scale": jnp.ones(())}
+    try:
+        state = CASES[name][0]().init(params)
+    except (TypeError, ValueError):  # a case whose mask needs other params
+        pytest.skip("init needs other params")
+    arrays = [x for x in jax.tree.leaves((params, state)) if isinstance(x, jax.Array)]
+    buffers = [x.unsafe_buffer_pointer() for x in arrays]
+    assert len(set(buffers)) == len(buffers)
+
+
+def test_make_step_runs_on_an_eager_init_state() -> None:
+    """The end-to-end failure the check above prevents: prodigy kept the
+    params' buffers as its x0, and XLA refused the donated step."""
+    tx = gradtx.prodigy()
+    params = {"w": jnp.ones((3, 2))}
+    step = gradtx.make_step(tx)
+    new, _ = step(params, tx.init(params), {"w": jnp.full((3, 2), 0.5)})
+    assert float(new["w"][0, 0]) < 1.0

@@ -76,6 +76,19 @@ def test_static_and_non_numeric_arguments_are_passed_as_they_are() -> None:
         np.testing.assert_allclose(got[k], expected[k], rtol=1e-6)
 
 
+def test_a_prng_key_seed_is_passed_not_injected() -> None:
+    """A seed of 2**30 would round in float32: ``key`` is never a hyperparameter
+    (optax's own suite wraps ``noisy_sgd(..., key=0)`` this way)."""
+    tx = gradtx.inject_hyperparams(gradtx.noisy_sgd)(learning_rate=0.1, key=2**30 + 1)
+    state = tx.init(PARAMS)
+    assert set(state.hyperparams) == {"learning_rate"}
+    reference = gradtx.noisy_sgd(0.1, key=2**30 + 1)
+    expected, _ = reference.update(GRADS, reference.init(PARAMS), PARAMS)
+    got, _ = jax.jit(tx.update)(GRADS, state, PARAMS)
+    for k in PARAMS:
+        np.testing.assert_allclose(got[k], expected[k], rtol=1e-6)
+
+
 def test_unknown_arguments_fail_at_build_time() -> None:
     with pytest.raises(TypeError, match=r"inject_hyperparams\(adam\).*learning_rte"):
         gradtx.inject_hyperparams(gradtx.adam)(learning_rate=0.1, learning_rte=0.1)

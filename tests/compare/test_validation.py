@@ -23,7 +23,7 @@ from gradtx import compare
         ({"clip": math.inf}, ValueError, "clip must be a finite gradient norm"),
         ({"dropout": "0.1"}, TypeError, "dropout must be in [0, 1)"),
         ({"batchnorm": "yes"}, TypeError, "batchnorm must be True or False"),
-        ({"optimizer": "adma"}, ValueError, "Did you mean 'adam'"),
+        ({"optimizer": "adma"}, ValueError, "Did you mean .*'adam'"),
     ],
 )
 def test_variant_refuses_bad_fields(
