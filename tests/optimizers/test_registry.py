@@ -408,3 +408,32 @@ def test_every_docstring_names_its_counterparts() -> None:
     finally:
         assert optimizers.info("lion").fn is entry.fn
     assert (entry.fn.__doc__ or "").count("Counterparts (from") == 1
+
+
+def test_every_optimizer_has_a_numpy_reference_written_from_its_paper() -> None:
+    """A registered optimizer without a float64 NumPy reference fails here:
+    its family's test module lists it among its cases (the case id starts
+    with the optimizer's name), or a dedicated test is named below."""
+    import importlib
+
+    family_cases = {
+        "test_numpy_reference": ("CASES",),
+        "test_adam_variants": ("CASES",),
+        "test_layerwise_sign": ("CASES", "POLYAK_CASES"),
+        "test_memory_light": ("CASES",),
+        "test_wrappers": ("CASES",),
+        "test_second_order": ("LBFGS_CASES", "MUON_CASES"),
+    }
+    ids: set[str] = set()
+    for module, names in family_cases.items():
+        mod = importlib.import_module(f"tests.optimizers.{module}")
+        for attr in names:
+            ids |= set(getattr(mod, attr))
+    # Optimizers checked against their reference by a test of their own.
+    dedicated = {"asgd": "test_memory_light.py::test_asgd_keeps_the_papers_average"}
+    missing = [
+        n
+        for n in optimizers.names()
+        if n not in dedicated and not any(re.match(rf"{n}($|[-_])", i) for i in ids)
+    ]
+    assert not missing, f"no NumPy reference case for {missing}"
