@@ -126,6 +126,7 @@ def _programs(
     steps = n // batch_size
     total = epochs * steps
     augment_fn = _augmentation(variant.augment) if task.kind == "image" else None
+    entry, _ = choices()[variant.optimizer]
 
     def init_run(hp: jax.Array, seed: jax.Array) -> tuple[Any, Any, Any]:
         key = jax.random.fold_in(jax.random.key(seed), 0)
@@ -179,7 +180,9 @@ def _programs(
             return (gradtx.apply_updates(params, updates), opt_state, stats), loss
 
         state, losses = jax.lax.scan(step, state, jnp.arange(steps))
-        params, _, stats = state
+        params, opt_state, stats = state
+        if entry.eval_params is not None:  # e.g. the schedule-free average
+            params = entry.eval_params(opt_state, params)
         logits, _ = apply(
             params, stats, x_test, variant=variant, task=task, training=False
         )

@@ -14,6 +14,7 @@ from gradtx.optimizers._registry import register
 from gradtx.schedules import ScalarOrSchedule, Schedule
 from gradtx.transforms import (
     add_decayed_weights,
+    asgd_eval_params,
     polyak_averaging,
     scale_by_learning_rate,
 )
@@ -34,7 +35,14 @@ def _asgd_step_size(
     return schedule
 
 
+def _eval_params(state: Any, params: Any) -> Any:
+    """ASGD's average ``ax`` (the registry's evaluation params)."""
+    del params
+    return asgd_eval_params(state)
+
+
 @register(
+    eval_params=_eval_params,
     year=1992,
     optax=None,
     pytorch=Counterpart("torch.optim.ASGD"),

@@ -133,6 +133,9 @@ class OptimizerInfo:
         and applies the decay itself, decoupled from the gradient (AdamW).
       examples: the test catalogue's :class:`Example` s (at least one).
       presets: the comparison tool's :class:`Preset` s (none: not compared).
+      eval_params: ``eval_params(state, params)``, the params to evaluate the
+        model at, where they are not the ones the optimizer steps (the
+        schedule-free average, ASGD's average); None: the params.
 
     Example:
       >>> from gradtx import optimizers
@@ -150,3 +153,4 @@ class OptimizerInfo:
     decoupled_weight_decay: bool
     examples: tuple[Example, ...]
     presets: tuple[Preset, ...]
+    eval_params: Callable[[Any, Any], Any] | None = None

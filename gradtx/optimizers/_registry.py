@@ -51,6 +51,7 @@ def register(
     presets: Sequence[Preset],
     complex_params: bool = True,
     decoupled_weight_decay: bool = False,
+    eval_params: Callable[[Any, Any], Any] | None = None,
 ) -> Callable[[F], F]:
     """Registers the decorated optimizer under its function's name.
 
@@ -68,6 +69,9 @@ def register(
       complex_params: whether it takes complex params.
       decoupled_weight_decay: it applies a decoupled ``weight_decay`` itself
         (and takes a ``mask``).
+      eval_params: ``eval_params(state, params)``: the params to evaluate at,
+        where they are not the stepped ones (schedule-free, ASGD); the
+        comparison tool tests with them.
 
     Returns:
       A decorator that records the optimizer and returns it unchanged.
@@ -102,6 +106,7 @@ def register(
             decoupled_weight_decay=decoupled_weight_decay,
             examples=tuple(examples),
             presets=tuple(presets),
+            eval_params=eval_params,
         )
         _check_entry(entry)
         _REGISTRY[entry.name] = entry

@@ -178,3 +178,40 @@ def test_optimizers_that_take_the_objective_get_each_batch_s_loss() -> None:
     )
     assert min(final.values()) >= 0.9, final
     assert np.all(np.isfinite(res.step_loss))
+
+
+def test_the_registry_s_eval_params_are_what_the_test_set_sees() -> None:
+    """An optimizer whose ``eval_params`` gives all-zero params: every test
+    logit is 0, the prediction is class 0, and the test accuracy is the test
+    set's share of class 0, whatever the training did."""
+    import jax
+
+    import gradtx
+    from gradtx import optimizers
+
+    def zero_eval_sgd(learning_rate: float) -> gradtx.GradientTransformation:
+        """SGD (a test optimizer)."""
+        return gradtx.sgd(learning_rate)
+
+    optimizers.register(
+        year=2026,
+        optax=None,
+        pytorch=None,
+        examples=[optimizers.Example("zero_eval_sgd", {"learning_rate": 0.1})],
+        presets=[optimizers.Preset("zero_eval_sgd", 0.1, default_run=False)],
+        eval_params=lambda state, params: jax.tree.map(jax.numpy.zeros_like, params),
+    )(zero_eval_sgd)
+    try:
+        res = compare.run(
+            compare.grid(optimizer=["zero_eval_sgd", "sgd"]),
+            task="wine",
+            seeds=1,
+            epochs=2,
+            batch_size=32,
+        )
+    finally:
+        optimizers.unregister("zero_eval_sgd")
+    y_test = compare.load_task("wine").y_test
+    share = float(np.mean(np.asarray(y_test) == 0))
+    np.testing.assert_allclose(res.test_accuracy[0, 0], share, rtol=0, atol=1e-6)
+    assert res.test_accuracy[1, 0, -1] > share + 0.2  # plain sgd learned
