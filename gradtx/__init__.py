@@ -217,21 +217,65 @@ from gradtx.tree import get as tree_get
 from gradtx.tree import set as tree_set
 
 __version__ = "0.1.0"
+from gradtx.combinators import ConditionallyMaskState as ConditionallyMaskState
+from gradtx.combinators import (
+    ConditionallyTransformState as ConditionallyTransformState,
+)
+from gradtx.combinators import ConditionFn as ConditionFn
 from gradtx.combinators import MonitorState as MonitorState
 from gradtx.combinators import NormGuardState as NormGuardState
 from gradtx.combinators import apply_if_norm_below as apply_if_norm_below
+from gradtx.combinators import conditionally_mask as conditionally_mask
+from gradtx.combinators import conditionally_transform as conditionally_transform
 from gradtx.combinators import monitor as monitor
 from gradtx.combinators import skip_large_updates as skip_large_updates
 from gradtx.combinators import skip_not_finite as skip_not_finite
+from gradtx.schedules import (
+    cosine_annealing_warm_restarts_schedule as cosine_annealing_warm_restarts_schedule,
+)
+from gradtx.schedules import cosine_onecycle_schedule as cosine_onecycle_schedule
+from gradtx.schedules import cyclic_schedule as cyclic_schedule
+from gradtx.schedules import linear_onecycle_schedule as linear_onecycle_schedule
+from gradtx.schedules import one_cycle_schedule as one_cycle_schedule
+from gradtx.schedules import (
+    piecewise_interpolate_schedule as piecewise_interpolate_schedule,
+)
+from gradtx.schedules import sgdr_schedule as sgdr_schedule
+from gradtx.schedules import warmup_constant_schedule as warmup_constant_schedule
+from gradtx.schedules import (
+    warmup_exponential_decay_schedule as warmup_exponential_decay_schedule,
+)
+from gradtx.transforms import ApplyEvery as ApplyEvery
+from gradtx.transforms import NonNegativeParamsState as NonNegativeParamsState
+from gradtx.transforms import SnapshotState as SnapshotState
+from gradtx.transforms import ZeroNansState as ZeroNansState
 from gradtx.transforms import adaptive_grad_clip as adaptive_grad_clip
+from gradtx.transforms import apply_every as apply_every
+from gradtx.transforms import centralize as centralize
 from gradtx.transforms import clip_by_block_rms as clip_by_block_rms
+from gradtx.transforms import incremental_update as incremental_update
+from gradtx.transforms import keep_params_nonnegative as keep_params_nonnegative
+from gradtx.transforms import measure_with_ema as measure_with_ema
+from gradtx.transforms import normalize_by_update_norm as normalize_by_update_norm
+from gradtx.transforms import (
+    per_example_global_norm_clip as per_example_global_norm_clip,
+)
+from gradtx.transforms import per_example_layer_norm_clip as per_example_layer_norm_clip
+from gradtx.transforms import periodic_update as periodic_update
+from gradtx.transforms import scale_gradient as scale_gradient
+from gradtx.transforms import snapshot as snapshot
 from gradtx.transforms import unitwise_norm as unitwise_norm
+from gradtx.transforms import zero_nans as zero_nans
 
 __all__ = [
     "AddDecayedWeightsState",
     "AddNoiseState",
+    "ApplyEvery",
     "ApplyIfFiniteState",
     "BacktrackingLinesearchInfo",
+    "ConditionFn",
+    "ConditionallyMaskState",
+    "ConditionallyTransformState",
     "EmaState",
     "EmptyState",
     "FactoredState",
@@ -251,6 +295,7 @@ __all__ = [
     "MultiStepsState",
     "MuonDimensionNumbers",
     "MuonState",
+    "NonNegativeParamsState",
     "NormGuardState",
     "OptState",
     "Params",
@@ -282,12 +327,14 @@ __all__ = [
     "ScaleByZoomLinesearchState",
     "Schedule",
     "ScheduleFreeState",
+    "SnapshotState",
     "TraceState",
     "TransformInitFn",
     "TransformUpdateExtraArgsFn",
     "TransformUpdateFn",
     "TreeMismatchError",
     "Updates",
+    "ZeroNansState",
     "ZoomLinesearchInfo",
     "accumulate",
     "activations",
@@ -307,19 +354,26 @@ __all__ = [
     "adopt",
     "all_finite",
     "amsgrad",
+    "apply_every",
     "apply_if_finite",
     "apply_if_norm_below",
     "apply_updates",
     "asgd",
     "asgd_eval_params",
     "augment",
+    "centralize",
     "chain",
     "check_updates",
     "clip",
     "clip_by_block_rms",
     "clip_by_global_norm",
+    "conditionally_mask",
+    "conditionally_transform",
     "constant_schedule",
+    "cosine_annealing_warm_restarts_schedule",
     "cosine_decay_schedule",
+    "cosine_onecycle_schedule",
+    "cyclic_schedule",
     "decay_mask",
     "ema",
     "exponential_decay",
@@ -328,14 +382,17 @@ __all__ = [
     "fromage",
     "global_norm",
     "identity",
+    "incremental_update",
     "init",
     "init_empty_state",
     "inject_hyperparams",
     "join_schedules",
+    "keep_params_nonnegative",
     "l2_penalty",
     "lamb",
     "lars",
     "lbfgs",
+    "linear_onecycle_schedule",
     "linear_schedule",
     "lion",
     "lookahead",
@@ -343,6 +400,7 @@ __all__ = [
     "map_leaves",
     "masked",
     "master_weights",
+    "measure_with_ema",
     "monitor",
     "multi_transform",
     "muon",
@@ -351,13 +409,19 @@ __all__ = [
     "named_chain",
     "noisy_sgd",
     "normalize",
+    "normalize_by_update_norm",
     "novograd",
+    "one_cycle_schedule",
     "optimistic_adam",
     "optimistic_adam_v2",
     "optimistic_gradient_descent",
     "optimizers",
     "partition",
+    "per_example_global_norm_clip",
+    "per_example_layer_norm_clip",
+    "periodic_update",
     "piecewise_constant_schedule",
+    "piecewise_interpolate_schedule",
     "polyak_averaging",
     "polyak_sgd",
     "polynomial_schedule",
@@ -401,6 +465,7 @@ __all__ = [
     "scale_by_trust_ratio",
     "scale_by_yogi",
     "scale_by_zoom_linesearch",
+    "scale_gradient",
     "schedule_free",
     "schedule_free_adamw",
     "schedule_free_eval_params",
@@ -409,12 +474,14 @@ __all__ = [
     "selective_transform",
     "set_to_zero",
     "sgd",
+    "sgdr_schedule",
     "shard_state",
     "sign_sgd",
     "signum",
     "skip_large_updates",
     "skip_not_finite",
     "sm3",
+    "snapshot",
     "state_shardings",
     "stateless",
     "stateless_with_tree_map",
@@ -424,9 +491,12 @@ __all__ = [
     "tree_set",
     "unitwise_norm",
     "value_and_grad_from_state",
+    "warmup_constant_schedule",
     "warmup_cosine_decay_schedule",
+    "warmup_exponential_decay_schedule",
     "with_extra_args_support",
     "yogi",
+    "zero_nans",
 ]
 
 # Subpackages that need an extra, loaded on first use so that ``import gradtx``

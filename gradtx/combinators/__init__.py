@@ -5,6 +5,17 @@
 exported here too, the same objects, where optax users look for them.
 """
 
+from gradtx.combinators._conditional import (
+    ConditionallyMaskState as ConditionallyMaskState,
+)
+from gradtx.combinators._conditional import (
+    ConditionallyTransformState as ConditionallyTransformState,
+)
+from gradtx.combinators._conditional import ConditionFn as ConditionFn
+from gradtx.combinators._conditional import conditionally_mask as conditionally_mask
+from gradtx.combinators._conditional import (
+    conditionally_transform as conditionally_transform,
+)
 from gradtx.combinators._flatten import FlatState as FlatState
 from gradtx.combinators._flatten import Flattened as Flattened
 from gradtx.combinators._flatten import flatten as flatten
@@ -55,6 +66,9 @@ from gradtx.tree import decay_mask as decay_mask
 
 __all__ = [
     "ApplyIfFiniteState",
+    "ConditionFn",
+    "ConditionallyMaskState",
+    "ConditionallyTransformState",
     "FlatState",
     "Flattened",
     "InjectHyperparamsState",
@@ -75,6 +89,8 @@ __all__ = [
     "all_finite",
     "apply_if_finite",
     "apply_if_norm_below",
+    "conditionally_mask",
+    "conditionally_transform",
     "decay_mask",
     "flatten",
     "freeze",

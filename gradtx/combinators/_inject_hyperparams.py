@@ -156,6 +156,21 @@ def _is_numeric(value: Any) -> bool:
     return isinstance(value, jax.Array | np.ndarray) and np.ndim(value) == 0
 
 
+def _injects_default(value: Any) -> bool:
+    """A default worth injecting: a real number that is not an int (an int
+    default is a size, a period or a count, which the program's shapes and
+    loops need as a Python value)."""
+    if isinstance(value, bool | np.bool_ | int | np.integer):
+        return False
+    if isinstance(value, float | np.floating):
+        return True
+    return (
+        isinstance(value, jax.Array | np.ndarray)
+        and np.ndim(value) == 0
+        and jnp.issubdtype(value.dtype, jnp.floating)
+    )
+
+
 def inject_hyperparams(
     inner_factory: Callable[..., GradientTransformation],
     static_args: str | Iterable[str] = (),
@@ -174,7 +189,11 @@ def inject_hyperparams(
     be logged.
 
     Numeric arguments (Python and NumPy numbers, scalar arrays) and callables
-    (schedules) become hyperparameters; everything else (bools, strings,
+    (schedules) become hyperparameters, and so do the factory's float
+    defaults, as in optax (``inject_hyperparams(gradtx.adam)(1e-3)`` has
+    ``b1``, ``b2``, ``eps`` and ``eps_root`` in its state; an int default, a
+    size or a period such as ``lbfgs``'s ``memory_size``, is passed as it is
+    unless given); everything else (bools, strings,
     ``None``, the ``mask`` argument, a ``key`` (a PRNG key or its int seed is
     not a number to tune, and float32 would round a large seed), and the
     names in ``static_args``) is passed to ``inner_factory`` as is.
@@ -237,7 +256,18 @@ def inject_hyperparams(
                 raise TypeError(
                     f"inject_hyperparams({getattr(inner_factory, '__name__', '')}): {e}"
                 ) from None
-            given = dict(bound.arguments)
+            explicit = set(bound.arguments)
+            bound.apply_defaults()
+            variadic = {
+                name
+                for name, p in signature.parameters.items()
+                if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+            }
+            given = {
+                k: v
+                for k, v in bound.arguments.items()
+                if k in explicit or (k not in variadic and _injects_default(v))
+            }
         else:
             if args:
                 raise validate.error(

@@ -56,7 +56,10 @@ def _labels(
 
 
 def partition(
-    transforms: Mapping[Hashable, GradientTransformation], param_labels: Labels
+    transforms: Mapping[Hashable, GradientTransformation],
+    param_labels: Labels,
+    *,
+    mask_compatible_extra_args: bool = False,
 ) -> GradientTransformation:
     """Applies a different transformation to each labelled group of parameters.
 
@@ -75,6 +78,9 @@ def partition(
         prefix of it), or a function ``params -> such a tree`` (called with
         the updates in ``update``, as optax does). A plain function is called;
         a callable pytree (an NNX module) is read as a tree of labels.
+      mask_compatible_extra_args: give each transformation only its own
+        leaves of every extra ``update`` argument shaped like the updates (as
+        :func:`~gradtx.masked` and optax's keyword do).
 
     Returns:
       A :class:`~gradtx.GradientTransformation` with state
@@ -129,9 +135,9 @@ def partition(
         masks = group_masks(updates)
         new_states = {}
         for k, tx in txs.items():
-            updates, new_states[k] = masked(tx, masks[k]).update(
-                updates, state.inner_states[k], params, **extra_args
-            )
+            updates, new_states[k] = masked(
+                tx, masks[k], mask_compatible_extra_args=mask_compatible_extra_args
+            ).update(updates, state.inner_states[k], params, **extra_args)
         return updates, PartitionState(new_states)
 
     return GradientTransformation(init, update)

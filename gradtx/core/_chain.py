@@ -10,7 +10,7 @@ from gradtx.core._types import GradientTransformation, OptState, Params, Updates
 __all__ = ["chain", "named_chain"]
 
 
-def chain(*transforms: GradientTransformation) -> GradientTransformation:
+def chain(*args: GradientTransformation) -> GradientTransformation:
     """Applies transformations one after the other; the state is a tuple of theirs.
 
     Any object with ``init`` and ``update`` works, optax's transformations
@@ -18,7 +18,7 @@ def chain(*transforms: GradientTransformation) -> GradientTransformation:
     whose ``update`` accepts ``**kwargs``.
 
     Args:
-      *transforms: the transformations, applied first to last.
+      *args: the transformations, applied first to last.
 
     Returns:
       A :class:`GradientTransformation` whose state is a tuple with one entry per
@@ -36,7 +36,7 @@ def chain(*transforms: GradientTransformation) -> GradientTransformation:
     """
     ts = tuple(
         with_extra_args_support(as_transformation(t, f"chain argument {i}"))
-        for i, t in enumerate(transforms)
+        for i, t in enumerate(args)
     )
 
     def init(params: Params) -> tuple[OptState, ...]:
@@ -64,12 +64,12 @@ def chain(*transforms: GradientTransformation) -> GradientTransformation:
 
 
 def named_chain(
-    *transforms: tuple[str, GradientTransformation],
+    *args: tuple[str, GradientTransformation],
 ) -> GradientTransformation:
     """Like :func:`chain`, but the state is a dict keyed by the given names.
 
     Args:
-      *transforms: ``(name, transformation)`` pairs, applied first to last.
+      *args: ``(name, transformation)`` pairs, applied first to last.
 
     Returns:
       A :class:`GradientTransformation` whose state is ``{name: state}``, so a
@@ -91,7 +91,7 @@ def named_chain(
     """
     names: list[str] = []
     ts: list[GradientTransformation] = []
-    for i, pair in enumerate(transforms):
+    for i, pair in enumerate(args):
         if not (
             isinstance(pair, tuple) and len(pair) == 2 and isinstance(pair[0], str)
         ):

@@ -21,7 +21,12 @@ class MaskedState(NamedTuple):
     inner_state: Any  # the inner transformation's state, over masked-in leaves
 
 
-def masked(inner: GradientTransformation, mask: Mask) -> GradientTransformation:
+def masked(
+    inner: GradientTransformation,
+    mask: Mask,
+    *,
+    mask_compatible_extra_args: bool = False,
+) -> GradientTransformation:
     r"""Applies ``inner`` only to the leaves where ``mask`` is True.
 
     Leaves where the mask is False pass through unchanged, and ``inner`` keeps
@@ -39,6 +44,9 @@ def masked(inner: GradientTransformation, mask: Mask) -> GradientTransformation:
     Args:
       inner: the transformation to apply to the masked-in leaves.
       mask: the mask tree, or a function returning it.
+      mask_compatible_extra_args: also mask each extra keyword argument of
+        ``update`` whose tree structure is the updates' (per-parameter tags,
+        say), as optax's keyword does; other extra arguments pass as they are.
 
     Returns:
       A :class:`~gradtx.GradientTransformation` with state :class:`MaskedState`.
@@ -88,6 +96,12 @@ def masked(inner: GradientTransformation, mask: Mask) -> GradientTransformation:
             tree = resolve_mask(mask, params if params is not None else updates)
             sub_updates = apply_mask(updates, tree)
             sub_params = None if params is None else apply_mask(params, tree)
+            if mask_compatible_extra_args:
+                structure: Any = jax.tree.structure(updates)
+                extra_args = {
+                    k: apply_mask(v, tree) if jax.tree.structure(v) == structure else v
+                    for k, v in extra_args.items()
+                }
         new_sub, inner_state = inner.update(
             sub_updates, state.inner_state, sub_params, **extra_args
         )

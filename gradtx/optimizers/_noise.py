@@ -36,6 +36,8 @@ def noisy_sgd(
     eta: Any = 0.01,
     gamma: Any = 0.55,
     key: Any = None,
+    *,
+    seed: int | None = None,
 ) -> GradientTransformation:
     r"""SGD with annealed Gaussian gradient noise.
 
@@ -59,6 +61,7 @@ def noisy_sgd(
       gamma: :math:`\gamma \ge 0`, the annealing exponent.
       key: a PRNG key or an int seed; required (optax's default, None,
         stands for 0 with a warning).
+      seed: optax's deprecated spelling of an int ``key``; give one of the two.
 
     Returns:
       A :class:`~gradtx.GradientTransformation`.
@@ -80,4 +83,6 @@ def noisy_sgd(
       Gradient Noise Improves Learning for Very Deep Networks*, 2015,
       https://arxiv.org/abs/1511.06807
     """
-    return chain(add_noise(eta, gamma, key), scale_by_learning_rate(learning_rate))
+    return chain(
+        add_noise(eta, gamma, key, seed=seed), scale_by_learning_rate(learning_rate)
+    )

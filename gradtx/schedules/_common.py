@@ -44,8 +44,17 @@ def _progress(
     from 0, the value would be off by 60%; an ulp at the end would give a
     warmup from 0 a negative start, magnified to ~1e-4 by ``power=0.5``.
     """
-    tau = jnp.clip(jnp.asarray(count), 0, steps)
-    left = (steps - tau).astype(dtype)  # subtracted while still exact ints
+    count = jnp.asarray(count)
+    if (
+        isinstance(steps, int)
+        and jnp.issubdtype(count.dtype, jnp.integer)
+        and steps > jnp.iinfo(count.dtype).max
+    ):  # more steps than the count can reach (optax's 1e10-step schedules)
+        tau = jnp.maximum(count, 0)
+        left = jnp.asarray(steps, dtype) - tau.astype(dtype)
+    else:
+        tau = jnp.clip(count, 0, steps)
+        left = (steps - tau).astype(dtype)  # subtracted while still exact ints
     steps = jnp.asarray(steps, dtype)
     steps = jnp.where(steps > 0, steps, 1)
     done = tau.astype(dtype) / steps

@@ -9,6 +9,8 @@ from gradtx.transforms._adam import scale_by_adam as scale_by_adam
 from gradtx.transforms._ademamix import ScaleByAdemamixState as ScaleByAdemamixState
 from gradtx.transforms._ademamix import scale_by_ademamix as scale_by_ademamix
 from gradtx.transforms._adopt import scale_by_adopt as scale_by_adopt
+from gradtx.transforms._apply_every import ApplyEvery as ApplyEvery
+from gradtx.transforms._apply_every import apply_every as apply_every
 from gradtx.transforms._averaging import PolyakAveragingState as PolyakAveragingState
 from gradtx.transforms._averaging import asgd_eval_params as asgd_eval_params
 from gradtx.transforms._averaging import polyak_averaging as polyak_averaging
@@ -18,6 +20,14 @@ from gradtx.transforms._clipping import clip_by_block_rms as clip_by_block_rms
 from gradtx.transforms._clipping import clip_by_global_norm as clip_by_global_norm
 from gradtx.transforms._clipping import global_norm as global_norm
 from gradtx.transforms._clipping import unitwise_norm as unitwise_norm
+from gradtx.transforms._constraints import (
+    NonNegativeParamsState as NonNegativeParamsState,
+)
+from gradtx.transforms._constraints import ZeroNansState as ZeroNansState
+from gradtx.transforms._constraints import (
+    keep_params_nonnegative as keep_params_nonnegative,
+)
+from gradtx.transforms._constraints import zero_nans as zero_nans
 from gradtx.transforms._layerwise import ScaleByNovogradState as ScaleByNovogradState
 from gradtx.transforms._layerwise import (
     ScaleByTrustRatioState as ScaleByTrustRatioState,
@@ -44,6 +54,9 @@ from gradtx.transforms._linesearch import (
 from gradtx.transforms._linesearch import (
     value_and_grad_from_state as value_and_grad_from_state,
 )
+from gradtx.transforms._measuring import SnapshotState as SnapshotState
+from gradtx.transforms._measuring import measure_with_ema as measure_with_ema
+from gradtx.transforms._measuring import snapshot as snapshot
 from gradtx.transforms._momentum import EmaState as EmaState
 from gradtx.transforms._momentum import TraceState as TraceState
 from gradtx.transforms._momentum import ema as ema
@@ -58,11 +71,21 @@ from gradtx.transforms._nesterov_adam import scale_by_adan as scale_by_adan
 from gradtx.transforms._nesterov_adam import scale_by_nadam as scale_by_nadam
 from gradtx.transforms._noise import AddNoiseState as AddNoiseState
 from gradtx.transforms._noise import add_noise as add_noise
+from gradtx.transforms._normalizing import centralize as centralize
+from gradtx.transforms._normalizing import (
+    normalize_by_update_norm as normalize_by_update_norm,
+)
 from gradtx.transforms._optimistic import (
     ScaleByOptimisticGradientState as ScaleByOptimisticGradientState,
 )
 from gradtx.transforms._optimistic import (
     scale_by_optimistic_gradient as scale_by_optimistic_gradient,
+)
+from gradtx.transforms._per_example import (
+    per_example_global_norm_clip as per_example_global_norm_clip,
+)
+from gradtx.transforms._per_example import (
+    per_example_layer_norm_clip as per_example_layer_norm_clip,
 )
 from gradtx.transforms._prodigy import ProdigyState as ProdigyState
 from gradtx.transforms._prodigy import scale_by_prodigy as scale_by_prodigy
@@ -78,6 +101,7 @@ from gradtx.transforms._rprop import scale_by_rprop as scale_by_rprop
 from gradtx.transforms._running_max import ScaleByAmsgradState as ScaleByAmsgradState
 from gradtx.transforms._running_max import scale_by_adamax as scale_by_adamax
 from gradtx.transforms._running_max import scale_by_amsgrad as scale_by_amsgrad
+from gradtx.transforms._scale_gradient import scale_gradient as scale_gradient
 from gradtx.transforms._scaling import ScaleByScheduleState as ScaleByScheduleState
 from gradtx.transforms._scaling import scale as scale
 from gradtx.transforms._scaling import scale_by_learning_rate as scale_by_learning_rate
@@ -97,6 +121,8 @@ from gradtx.transforms._step_size import (
     scale_by_distance_over_gradients as scale_by_distance_over_gradients,
 )
 from gradtx.transforms._step_size import scale_by_polyak as scale_by_polyak
+from gradtx.transforms._target_params import incremental_update as incremental_update
+from gradtx.transforms._target_params import periodic_update as periodic_update
 from gradtx.transforms._weight_decay import (
     AddDecayedWeightsState as AddDecayedWeightsState,
 )
@@ -113,11 +139,13 @@ from gradtx.transforms._zoom_linesearch import (
 __all__ = [
     "AddDecayedWeightsState",
     "AddNoiseState",
+    "ApplyEvery",
     "BacktrackingLinesearchInfo",
     "EmaState",
     "FactoredState",
     "MuonDimensionNumbers",
     "MuonState",
+    "NonNegativeParamsState",
     "PolyakAveragingState",
     "ProdigyState",
     "ScaleByAdaDeltaState",
@@ -141,18 +169,29 @@ __all__ = [
     "ScaleByStddevState",
     "ScaleByTrustRatioState",
     "ScaleByZoomLinesearchState",
+    "SnapshotState",
     "TraceState",
+    "ZeroNansState",
     "ZoomLinesearchInfo",
     "adaptive_grad_clip",
     "add_decayed_weights",
     "add_noise",
+    "apply_every",
     "asgd_eval_params",
+    "centralize",
     "clip",
     "clip_by_block_rms",
     "clip_by_global_norm",
     "ema",
     "global_norm",
+    "incremental_update",
+    "keep_params_nonnegative",
     "l2_penalty",
+    "measure_with_ema",
+    "normalize_by_update_norm",
+    "per_example_global_norm_clip",
+    "per_example_layer_norm_clip",
+    "periodic_update",
     "polyak_averaging",
     "scale",
     "scale_by_adadelta",
@@ -189,7 +228,10 @@ __all__ = [
     "scale_by_trust_ratio",
     "scale_by_yogi",
     "scale_by_zoom_linesearch",
+    "scale_gradient",
+    "snapshot",
     "trace",
     "unitwise_norm",
     "value_and_grad_from_state",
+    "zero_nans",
 ]

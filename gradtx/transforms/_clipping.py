@@ -78,7 +78,7 @@ def clip(max_delta: Any) -> GradientTransformation:
     return GradientTransformation(init_empty_state, update)
 
 
-def global_norm(tree: Any) -> jax.Array:
+def global_norm(updates: Any) -> jax.Array:
     r"""The Euclidean norm of all elements of a pytree, :math:`\sqrt{\sum |x|^2}`.
 
     Squares are accumulated in at least float32, so float16 and bfloat16
@@ -90,7 +90,7 @@ def global_norm(tree: Any) -> jax.Array:
       >>> float(gradtx.global_norm({"a": jnp.array([3.0]), "b": jnp.array([4.0])}))
       5.0
     """
-    return tree_norm(tree)
+    return tree_norm(updates)
 
 
 def clip_by_global_norm(max_norm: Any) -> GradientTransformation:
@@ -194,16 +194,19 @@ def clip_by_block_rms(threshold: Any) -> GradientTransformation:
     return GradientTransformation(init_empty_state, update)
 
 
-def unitwise_norm(x: jax.Array) -> jax.Array:
+def unitwise_norm(x: jax.Array, axis: int | tuple[int, ...] | None = None) -> jax.Array:
     """The L2 norm of each unit of ``x`` (Brock et al. 2021), broadcast to x.
 
     A unit is what one output neuron owns: the whole array for scalars and
     vectors; a column of a ``(in, out)`` kernel (norm over axis 0) and of a
     ``(in, heads, out)`` one; one output channel of a convolution kernel in
     Flax's ``HWIO`` (norm over all axes but the last) or ``DHWIO`` layout.
+    ``axis`` (an int or a tuple, as ``optax.unitwise_norm``'s) names the
+    axes to take the norm over instead, for other layouts.
 
     Raises:
-      ValueError: ``x`` has more than 5 dimensions.
+      ValueError: ``x`` has more than 5 dimensions and no ``axis`` is given,
+        or ``axis`` is not an axis of ``x``.
 
     Example:
       >>> import gradtx, jax.numpy as jnp
@@ -212,8 +215,20 @@ def unitwise_norm(x: jax.Array) -> jax.Array:
              [5., 1.]], dtype=float32)
     """
     squeezed = sum(d != 1 for d in x.shape)
-    if squeezed <= 1:
-        axes: tuple[int, ...] = tuple(range(x.ndim))
+    if axis is not None:
+        given = (axis,) if isinstance(axis, int) else tuple(axis)
+        if not given or any(
+            not isinstance(a, int) or not -x.ndim <= a < x.ndim for a in given
+        ):
+            raise validate.error(
+                ValueError,
+                "unitwise_norm",
+                f"axis {axis!r} is not an axis (or tuple of axes) of an array of "
+                f"shape {x.shape}.",
+            )
+        axes: tuple[int, ...] = tuple(a % x.ndim for a in given)
+    elif squeezed <= 1:
+        axes = tuple(range(x.ndim))
     elif x.ndim in (2, 3):
         axes = (0,)
     elif x.ndim in (4, 5):
@@ -223,13 +238,16 @@ def unitwise_norm(x: jax.Array) -> jax.Array:
             ValueError,
             "unitwise_norm",
             f"x has shape {x.shape}, but unitwise_norm handles arrays of up to 5 "
-            "dimensions; mask such leaves out of adaptive_grad_clip.",
+            "dimensions: give axis= (the axes of one unit), or mask such leaves "
+            "out of adaptive_grad_clip.",
         )
     sq = jnp.sum(abs_sq(up(x)), axes, keepdims=True)
     return jnp.broadcast_to(jnp.sqrt(sq), x.shape)
 
 
-def adaptive_grad_clip(clipping: Any, eps: Any = 1e-3) -> GradientTransformation:
+def adaptive_grad_clip(
+    clipping: Any, eps: Any = 1e-3, axis: int | tuple[int, ...] | None = None
+) -> GradientTransformation:
     r"""Adaptive gradient clipping (AGC), unit-wise (Brock et al. 2021).
 
     For each unit :math:`i` (see :func:`unitwise_norm`) of each leaf, with
@@ -249,6 +267,8 @@ def adaptive_grad_clip(clipping: Any, eps: Any = 1e-3) -> GradientTransformation
       clipping: :math:`\lambda > 0`, the largest update-to-param norm ratio.
       eps: :math:`\epsilon \ge 0`, keeps zero-initialized units (biases)
         trainable.
+      axis: the axes of one unit, for every leaf (as optax's ``axis``); None:
+        each leaf's by its rank (:func:`unitwise_norm`).
 
     Returns:
       A stateless :class:`~gradtx.GradientTransformation` (needs ``params``).
@@ -271,10 +291,20 @@ def adaptive_grad_clip(clipping: Any, eps: Any = 1e-3) -> GradientTransformation
     fn = validate.who("adaptive_grad_clip")
     validate.number(fn, "clipping", clipping, low=0.0, low_open=True)
     validate.number(fn, "eps", eps, low=0.0)
+    given = (axis,) if isinstance(axis, int) else axis
+    if given is not None and not (
+        isinstance(given, tuple)
+        and all(isinstance(a, int) and not isinstance(a, bool) for a in given)
+    ):
+        raise validate.error(
+            TypeError,
+            fn,
+            f"axis must be None, an int or a tuple of ints; got {axis!r}.",
+        )
 
     def leaf(g: jax.Array, p: jax.Array) -> jax.Array:
-        g_norm = unitwise_norm(g)
-        max_norm = clipping * jnp.maximum(unitwise_norm(p), eps)
+        g_norm = unitwise_norm(g, axis)
+        max_norm = clipping * jnp.maximum(unitwise_norm(p, axis), eps)
         ratio = (max_norm / jnp.maximum(g_norm, 1e-6)).astype(real_dtype(g.dtype))
         return jnp.where(g_norm < max_norm, g, (g * ratio).astype(g.dtype))
 

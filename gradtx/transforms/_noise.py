@@ -47,7 +47,9 @@ def _key_data(fn: str, key: Any) -> tuple[jax.Array, Any]:
     return jax.random.key_data(key), jax.random.key_impl(key)
 
 
-def add_noise(eta: Any, gamma: Any, key: Any = None) -> GradientTransformation:
+def add_noise(
+    eta: Any, gamma: Any, key: Any = None, *, seed: int | None = None
+) -> GradientTransformation:
     r"""Adds annealed Gaussian noise to the updates (Neelakantan et al. 2015).
 
     .. math::
@@ -68,6 +70,7 @@ def add_noise(eta: Any, gamma: Any, key: Any = None) -> GradientTransformation:
       key: a PRNG key (``jax.random.key(0)``, or a legacy
         ``jax.random.PRNGKey``) or an int seed; required (optax's default,
         None, stands for 0 with a warning).
+      seed: optax's deprecated spelling of an int ``key``; give one of the two.
 
     Returns:
       A :class:`~gradtx.GradientTransformation` with state
@@ -93,6 +96,14 @@ def add_noise(eta: Any, gamma: Any, key: Any = None) -> GradientTransformation:
     fn = validate.who("add_noise")
     validate.number(fn, "eta", eta, low=0.0)
     validate.number(fn, "gamma", gamma, low=0.0)
+    if seed is not None:
+        if key is not None:
+            raise validate.error(
+                TypeError,
+                fn,
+                f"give key or seed, not both; got key={key!r}, seed={seed!r}.",
+            )
+        key = seed
     data, impl = _key_data(fn, key)
 
     def init(params: Params) -> AddNoiseState:

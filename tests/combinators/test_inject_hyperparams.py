@@ -81,7 +81,7 @@ def test_a_prng_key_seed_is_passed_not_injected() -> None:
     (optax's own suite wraps ``noisy_sgd(..., key=0)`` this way)."""
     tx = gradtx.inject_hyperparams(gradtx.noisy_sgd)(learning_rate=0.1, key=2**30 + 1)
     state = tx.init(PARAMS)
-    assert set(state.hyperparams) == {"learning_rate"}
+    assert set(state.hyperparams) == {"learning_rate", "eta", "gamma"}
     reference = gradtx.noisy_sgd(0.1, key=2**30 + 1)
     expected, _ = reference.update(GRADS, reference.init(PARAMS), PARAMS)
     got, _ = jax.jit(tx.update)(GRADS, state, PARAMS)
@@ -100,7 +100,8 @@ def test_dtype_arguments_are_passed_not_taken_for_schedules() -> None:
         learning_rate=0.1, mu_dtype=jnp.bfloat16, nu_dtype=jnp.float32
     )
     state = tx.init(PARAMS)
-    assert set(state.hyperparams) == {"learning_rate"}
+    # The float defaults are injected as optax does; the dtypes are not.
+    assert set(state.hyperparams) == {"learning_rate", "b1", "b2", "eps", "eps_root"}
     adam_state = state.inner_state[0]
     assert adam_state.mu["w"].dtype == jnp.bfloat16
     assert adam_state.nu["w"].dtype == jnp.float32
@@ -141,3 +142,26 @@ def test_rebuilding_inside_jit_keeps_one_state_structure() -> None:
     out = two_steps(state)
     assert jax.tree.structure(out) == jax.tree.structure(state)
     assert int(out.count) == 2
+
+
+def test_float_defaults_are_injected_as_optax_does_and_int_ones_are_not() -> None:
+    """``state.hyperparams['b1']`` exists without passing b1, and setting it
+    changes the step as rebuilding adam with it would (optax's keys too); an
+    int default (lbfgs's memory_size, a shape) stays a Python value."""
+    import optax
+
+    tx = gradtx.inject_hyperparams(gradtx.adam)(0.1)
+    state = tx.init(PARAMS)
+    theirs = optax.inject_hyperparams(optax.adam)(0.1).init(PARAMS)
+    assert set(state.hyperparams) == set(theirs.hyperparams)
+    state = gradtx.tree_set(state, b1=0.5)
+    for _ in range(2):
+        got, state = tx.update(GRADS, state, PARAMS)
+    reference = gradtx.adam(0.1, b1=0.5)
+    ref_state = reference.init(PARAMS)
+    for _ in range(2):
+        want, ref_state = reference.update(GRADS, ref_state, PARAMS)
+    for k in PARAMS:
+        np.testing.assert_allclose(got[k], want[k], rtol=1e-6)
+    lbfgs = gradtx.inject_hyperparams(gradtx.lbfgs)(0.1, linesearch=None)
+    assert "memory_size" not in lbfgs.init(PARAMS).hyperparams

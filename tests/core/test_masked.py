@@ -9,6 +9,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+import pytest
 
 import gradtx
 
@@ -77,3 +78,47 @@ def test_a_callable_pytree_is_a_mask_tree_not_a_mask_function() -> None:
     u, _ = tx.update(params, tx.init(params), params)
     np.testing.assert_array_equal(u.kernel, 0.0)
     np.testing.assert_array_equal(u.bias, 1.0)
+
+
+def _scale_by_tags(lib: Any = gradtx) -> Any:
+    """Multiplies each update by its leaf of the ``tags`` extra argument (a
+    ``lib.GradientTransformationExtraArgs``: optax drops the extra arguments
+    of a class it does not know)."""
+
+    def update(updates: Any, state: Any, params: Any = None, **kw: Any) -> Any:
+        return jax.tree.map(lambda u, t: u * t, updates, kw["tags"]), state
+
+    return lib.GradientTransformationExtraArgs(lambda p: gradtx.EmptyState(), update)
+
+
+def test_mask_compatible_extra_args_masks_trees_shaped_like_the_updates() -> None:
+    """As optax's keyword: the inner transformation gets only its leaves of an
+    extra argument shaped like the updates; others (a scalar) pass as they are."""
+    params = {"w": jnp.ones(2), "b": jnp.full(3, 2.0)}
+    tags = {"w": jnp.full(2, 3.0), "b": jnp.full(3, 5.0)}
+    mask = {"w": True, "b": False}
+    got = {}
+    for lib in (gradtx, optax):
+        tx = lib.masked(_scale_by_tags(lib), mask, mask_compatible_extra_args=True)
+        got[lib.__name__], _ = tx.update(
+            params, tx.init(params), params, tags=tags, lr=1
+        )
+        labels = {"w": "a", "b": "b"}
+        part = lib.partition(
+            {"a": _scale_by_tags(lib), "b": _scale_by_tags(lib)},
+            labels,
+            mask_compatible_extra_args=True,
+        )
+        got[lib.__name__ + "p"], _ = part.update(
+            params, part.init(params), params, tags=tags
+        )
+    np.testing.assert_array_equal(got["gradtx"]["w"], [3.0, 3.0])  # 1 * 3
+    np.testing.assert_array_equal(got["gradtx"]["b"], [2.0, 2.0, 2.0])  # untouched
+    np.testing.assert_array_equal(got["gradtxp"]["b"], [10.0, 10.0, 10.0])
+    for k in params:
+        np.testing.assert_array_equal(got["gradtx"][k], got["optax"][k])
+        np.testing.assert_array_equal(got["gradtxp"][k], got["optaxp"][k])
+    # Without it the inner transformation gets the whole tree: a mismatch.
+    plain = gradtx.masked(_scale_by_tags(), mask)
+    with pytest.raises(ValueError):
+        plain.update(params, plain.init(params), params, tags=tags)

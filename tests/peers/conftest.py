@@ -39,7 +39,35 @@ _OPTIMISTIC_ADAM_TESTS = [
     *(f"test_state_shape_dtype_shard_stability{i}" for i in range(120, 124)),
 ]
 
+_STEPS = (
+    "transition_steps <= 0: gradtx raises ValueError, optax warns and returns "
+    "a constant (README: schedules with transition_steps <= 0)"
+)
+_S = "test_optax_schedule.py::"
+
 KNOWN: dict[str, str] = {
+    _S + "PolynomialTest::test_zero_steps_schedule": _STEPS,
+    _S + "ExponentialTest::test_nonvalid_transition_steps0": _STEPS,
+    _S + "ExponentialTest::test_nonvalid_transition_steps1": _STEPS,
+    **{
+        _S + f"ExponentialTest::test_nonvalid_decay_rate{i}": (
+            "exponential_decay(decay_rate=0): gradtx raises ValueError, optax "
+            "warns and returns a constant (README: exponential_decay)"
+        )
+        for i in (0, 1)
+    },
+    **{
+        _S + f"ExponentialTest::test_end_value_with_staircase{i}": (
+            "exponential_decay(decay_rate=1) with end_value below init_value: "
+            "gradtx raises ValueError, optax returns end_value at every step "
+            "(README: exponential_decay)"
+        )
+        for i in (1, 4)
+    },
+    _S + "WarmupCosineDecayTest::test_zero_peak_value": (
+        "warmup_cosine_decay_schedule(peak_value=0): gradtx decays to end_value "
+        "as documented, optax returns 0 (README: warmup_cosine_decay_schedule)"
+    ),
     **{
         f"test_optax_alias.py::AliasTest::{t}": _OPTIMISTIC_ADAM
         for t in _OPTIMISTIC_ADAM_TESTS

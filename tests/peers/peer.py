@@ -21,6 +21,7 @@ OPTAX = pathlib.Path(optax.__file__).resolve().parent
 # Lines as optax's test files write them -> their gradtx version.
 REWRITES = {
     "from optax._src import alias": "from tests.peers.shims import alias",
+    "from optax._src import alias_test": "from tests.peers.shims import alias_test",
     "from optax._src import base": "from tests.peers.shims import base",
     "from optax._src import linesearch as _linesearch": (
         "from tests.peers.shims import _linesearch"
@@ -34,6 +35,7 @@ REWRITES = {
         "from tests.peers.shims import _classification"
     ),
     "from optax.schedules import _inject": "from tests.peers.shims import _inject",
+    "from optax.schedules import _schedule": "from tests.peers.shims import _schedule",
     "from optax.transforms import _accumulation": (
         "from tests.peers.shims import _accumulation"
     ),

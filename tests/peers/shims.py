@@ -20,6 +20,7 @@ import unittest
 from typing import Any
 
 import optax.tree as optax_tree
+from optax._src import alias_test as alias_test
 from optax._src import base as base
 from optax._src import numerics as numerics
 from optax._src import test_utils as test_utils
@@ -56,6 +57,7 @@ combine = _Gradtx("combine", gradtx)
 _inject = _Gradtx("_inject", gradtx)
 _accumulation = _Gradtx("_accumulation", gradtx)
 _linesearch = _Gradtx("_linesearch", gradtx)
+_schedule = _Gradtx("_schedule", gradtx.schedules, gradtx)
 
 # optax.tree: gradtx.tree's functions; the suites' helpers gradtx has no
 # reason to have (unwrap_random_key_data, batch_shape) stay optax's.

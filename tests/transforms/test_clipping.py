@@ -72,7 +72,7 @@ def test_updates_within_the_norm_pass_bit_for_bit(
 
 def _entry_ops(fn: object, tree: dict[str, jax.Array]) -> list[str]:
     """The kernels of the compiled entry computation: not parameters or bitcasts."""
-    text = jax.jit(fn).lower(tree).compile().as_text()  # type: ignore[arg-type]
+    text = jax.jit(fn).lower(tree).compile().as_text()
     entry = text[text.index("ENTRY") :].splitlines()[1:]
     return [
         line
@@ -138,6 +138,41 @@ def test_adaptive_grad_clip_needs_params_and_checks_arguments() -> None:
         gradtx.adaptive_grad_clip(0.0)
     with pytest.raises(ValueError, match="up to 5 dimensions"):
         gradtx.unitwise_norm(jnp.ones((1, 2, 1, 2, 1, 2)))
+
+
+@pytest.mark.parametrize("axis", [1, (0, 2), -1])
+def test_adaptive_grad_clip_axis_is_optax_s_and_the_numpy_rule(axis: object) -> None:
+    """``axis`` names one unit's axes for every leaf, as ``optax``'s does,
+    also for a rank-6 leaf that the default convention refuses."""
+    import optax
+
+    rng = np.random.default_rng(3)
+    params = {"w": rng.normal(size=(2, 3, 4)), "big": rng.normal(size=(2,) * 6)}
+    grads = {k: 3.0 * rng.normal(size=v.shape) for k, v in params.items()}
+    lam, eps = 0.1, 1e-3
+    if axis == (0, 2):
+        params, grads = {"w": params["w"]}, {"w": grads["w"]}
+    p32, g32 = (
+        {k: jnp.asarray(v, jnp.float32) for k, v in t.items()} for t in (params, grads)
+    )
+    ours, _ = gradtx.adaptive_grad_clip(lam, eps, axis=axis).update(g32, None, p32)
+    theirs, _ = optax.adaptive_grad_clip(lam, eps, axis=axis).update(g32, None, p32)
+    for k in params:
+        g, w = grads[k], params[k]
+        gn = np.sqrt(np.sum(g**2, axis=axis, keepdims=True))
+        wn = np.maximum(np.sqrt(np.sum(w**2, axis=axis, keepdims=True)), eps)
+        expected = np.where(gn / wn > lam, lam * wn / gn * g, g)
+        np.testing.assert_allclose(ours[k], expected, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(ours[k], theirs[k], rtol=1e-6, atol=1e-6)
+
+
+def test_adaptive_grad_clip_refuses_an_axis_the_leaf_lacks() -> None:
+    with pytest.raises(TypeError, match="adaptive_grad_clip: axis"):
+        gradtx.adaptive_grad_clip(0.1, axis=1.5)
+    tx = gradtx.adaptive_grad_clip(0.1, axis=2)
+    w = {"w": jnp.ones((2, 3))}
+    with pytest.raises(ValueError, match=r"axis 2 is not an axis .* shape \(2, 3\)"):
+        tx.update(w, tx.init(w), w)
 
 
 def test_global_norm_of_float16_gradients_does_not_overflow() -> None:
