@@ -224,12 +224,21 @@ from gradtx.combinators import (
 from gradtx.combinators import ConditionFn as ConditionFn
 from gradtx.combinators import MonitorState as MonitorState
 from gradtx.combinators import NormGuardState as NormGuardState
+from gradtx.combinators import PartitionState as MultiTransformState
 from gradtx.combinators import apply_if_norm_below as apply_if_norm_below
 from gradtx.combinators import conditionally_mask as conditionally_mask
 from gradtx.combinators import conditionally_transform as conditionally_transform
 from gradtx.combinators import monitor as monitor
 from gradtx.combinators import skip_large_updates as skip_large_updates
 from gradtx.combinators import skip_not_finite as skip_not_finite
+from gradtx.core import EmptyState as AdaptiveGradClipState
+from gradtx.core import EmptyState as ClipByGlobalNormState
+from gradtx.core import EmptyState as ClipState
+from gradtx.core import EmptyState as ScaleState
+from gradtx.numerics import safe_increment as safe_increment
+from gradtx.numerics import safe_int32_increment as safe_int32_increment
+from gradtx.numerics import safe_norm as safe_norm
+from gradtx.numerics import safe_root_mean_squares as safe_root_mean_squares
 from gradtx.schedules import (
     cosine_annealing_warm_restarts_schedule as cosine_annealing_warm_restarts_schedule,
 )
@@ -266,13 +275,20 @@ from gradtx.transforms import scale_gradient as scale_gradient
 from gradtx.transforms import snapshot as snapshot
 from gradtx.transforms import unitwise_norm as unitwise_norm
 from gradtx.transforms import zero_nans as zero_nans
+from gradtx.tree import bias_correction as bias_correction
+from gradtx.tree import update_infinity_moment as update_infinity_moment
+from gradtx.tree import update_moment as update_moment
+from gradtx.tree import update_moment_per_elem_norm as update_moment_per_elem_norm
 
 __all__ = [
+    "AdaptiveGradClipState",
     "AddDecayedWeightsState",
     "AddNoiseState",
     "ApplyEvery",
     "ApplyIfFiniteState",
     "BacktrackingLinesearchInfo",
+    "ClipByGlobalNormState",
+    "ClipState",
     "ConditionFn",
     "ConditionallyMaskState",
     "ConditionallyTransformState",
@@ -293,6 +309,7 @@ __all__ = [
     "MonitorState",
     "MultiSteps",
     "MultiStepsState",
+    "MultiTransformState",
     "MuonDimensionNumbers",
     "MuonState",
     "NonNegativeParamsState",
@@ -325,6 +342,7 @@ __all__ = [
     "ScaleByStddevState",
     "ScaleByTrustRatioState",
     "ScaleByZoomLinesearchState",
+    "ScaleState",
     "Schedule",
     "ScheduleFreeState",
     "SnapshotState",
@@ -361,6 +379,7 @@ __all__ = [
     "asgd",
     "asgd_eval_params",
     "augment",
+    "bias_correction",
     "centralize",
     "chain",
     "check_updates",
@@ -429,6 +448,10 @@ __all__ = [
     "radam",
     "rmsprop",
     "rprop",
+    "safe_increment",
+    "safe_int32_increment",
+    "safe_norm",
+    "safe_root_mean_squares",
     "sam",
     "scale",
     "scale_by_adadelta",
@@ -490,6 +513,9 @@ __all__ = [
     "tree_get",
     "tree_set",
     "unitwise_norm",
+    "update_infinity_moment",
+    "update_moment",
+    "update_moment_per_elem_norm",
     "value_and_grad_from_state",
     "warmup_constant_schedule",
     "warmup_cosine_decay_schedule",
