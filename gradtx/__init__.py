@@ -217,6 +217,7 @@ from gradtx.tree import get as tree_get
 from gradtx.tree import set as tree_set
 
 __version__ = "0.1.0"
+from gradtx import losses as losses
 from gradtx.combinators import ConditionallyMaskState as ConditionallyMaskState
 from gradtx.combinators import (
     ConditionallyTransformState as ConditionallyTransformState,
@@ -235,6 +236,24 @@ from gradtx.core import EmptyState as AdaptiveGradClipState
 from gradtx.core import EmptyState as ClipByGlobalNormState
 from gradtx.core import EmptyState as ClipState
 from gradtx.core import EmptyState as ScaleState
+from gradtx.losses import convex_kl_divergence as convex_kl_divergence
+from gradtx.losses import cosine_distance as cosine_distance
+from gradtx.losses import cosine_similarity as cosine_similarity
+from gradtx.losses import generalized_kl_divergence as generalized_kl_divergence
+from gradtx.losses import hinge_loss as hinge_loss
+from gradtx.losses import huber_loss as huber_loss
+from gradtx.losses import kl_divergence as kl_divergence
+from gradtx.losses import l2_loss as l2_loss
+from gradtx.losses import log_cosh as log_cosh
+from gradtx.losses import safe_softmax_cross_entropy as safe_softmax_cross_entropy
+from gradtx.losses import sigmoid_binary_cross_entropy as sigmoid_binary_cross_entropy
+from gradtx.losses import sigmoid_focal_loss as sigmoid_focal_loss
+from gradtx.losses import smooth_labels as smooth_labels
+from gradtx.losses import softmax_cross_entropy as softmax_cross_entropy
+from gradtx.losses import (
+    softmax_cross_entropy_with_integer_labels as softmax_cross_entropy_with_integer_labels,  # noqa: E501
+)
+from gradtx.losses import squared_error as squared_error
 from gradtx.numerics import safe_increment as safe_increment
 from gradtx.numerics import safe_int32_increment as safe_int32_increment
 from gradtx.numerics import safe_norm as safe_norm
@@ -389,9 +408,12 @@ __all__ = [
     "conditionally_mask",
     "conditionally_transform",
     "constant_schedule",
+    "convex_kl_divergence",
     "cosine_annealing_warm_restarts_schedule",
     "cosine_decay_schedule",
+    "cosine_distance",
     "cosine_onecycle_schedule",
+    "cosine_similarity",
     "cyclic_schedule",
     "decay_mask",
     "ema",
@@ -399,7 +421,10 @@ __all__ = [
     "flatten",
     "freeze",
     "fromage",
+    "generalized_kl_divergence",
     "global_norm",
+    "hinge_loss",
+    "huber_loss",
     "identity",
     "incremental_update",
     "init",
@@ -407,6 +432,8 @@ __all__ = [
     "inject_hyperparams",
     "join_schedules",
     "keep_params_nonnegative",
+    "kl_divergence",
+    "l2_loss",
     "l2_penalty",
     "lamb",
     "lars",
@@ -414,7 +441,9 @@ __all__ = [
     "linear_onecycle_schedule",
     "linear_schedule",
     "lion",
+    "log_cosh",
     "lookahead",
+    "losses",
     "make_step",
     "map_leaves",
     "masked",
@@ -452,6 +481,7 @@ __all__ = [
     "safe_int32_increment",
     "safe_norm",
     "safe_root_mean_squares",
+    "safe_softmax_cross_entropy",
     "sam",
     "scale",
     "scale_by_adadelta",
@@ -499,12 +529,18 @@ __all__ = [
     "sgd",
     "sgdr_schedule",
     "shard_state",
+    "sigmoid_binary_cross_entropy",
+    "sigmoid_focal_loss",
     "sign_sgd",
     "signum",
     "skip_large_updates",
     "skip_not_finite",
     "sm3",
+    "smooth_labels",
     "snapshot",
+    "softmax_cross_entropy",
+    "softmax_cross_entropy_with_integer_labels",
+    "squared_error",
     "state_shardings",
     "stateless",
     "stateless_with_tree_map",

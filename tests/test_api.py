@@ -18,7 +18,15 @@ def test_all_matches_the_module_namespace() -> None:
         and not (
             isinstance(v, types.ModuleType)
             and n
-            not in {"schedules", "augment", "init", "activations", "optimizers", "tree"}
+            not in {
+                "schedules",
+                "augment",
+                "init",
+                "activations",
+                "optimizers",
+                "tree",
+                "losses",
+            }
         )
     }
     assert set(gradtx.__all__) == public

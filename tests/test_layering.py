@@ -37,6 +37,7 @@ DOMAIN_CHECKS = {
     ("combinators/_master_weights.py", "_check_master"): "state.master vs params",
     ("compare/_memory.py", "check"): "a comparison's size vs the memory available",
     ("compare/_model.py", "check_network"): "a variant vs the task's network",
+    ("losses/_softmax.py", "_check_labels_in_range"): "labels vs the logits' classes",
     ("nn/_batch_stats.py", "check_layout"): "batch norm's feature and ghost axes",
     ("optimizers/_registry.py", "_check_entry"): "an entry vs the registry, its fn",
     ("transforms/_muon.py", "_check_leaf"): "a leaf's shape vs its dimension numbers",

@@ -28,6 +28,11 @@ from gradtx._internal.validate._kinds import dtype as dtype
 from gradtx._internal.validate._kinds import key as key
 from gradtx._internal.validate._kinds import lookup as lookup
 from gradtx._internal.validate._kinds import sequence as sequence
+from gradtx._internal.validate._loss_inputs import as_array as as_array
+from gradtx._internal.validate._loss_inputs import fits_shape as fits_shape
+from gradtx._internal.validate._loss_inputs import floating as floating
+from gradtx._internal.validate._loss_inputs import integral as integral
+from gradtx._internal.validate._loss_inputs import where_mask as where_mask
 from gradtx._internal.validate._numbers import boolean as boolean
 from gradtx._internal.validate._numbers import concrete_float as concrete_float
 from gradtx._internal.validate._numbers import finite as finite
@@ -47,6 +52,7 @@ from gradtx._internal.validate._trees import tree_matches as tree_matches
 from gradtx._internal.validate._trees import updates as updates
 
 __all__ = [
+    "as_array",
     "axes",
     "axis",
     "axis_index_groups",
@@ -56,10 +62,13 @@ __all__ = [
     "dtype",
     "error",
     "finite",
+    "fits_shape",
+    "floating",
     "image",
     "image_size",
     "images",
     "integer",
+    "integral",
     "interval",
     "is_concrete",
     "key",
@@ -79,5 +88,6 @@ __all__ = [
     "step_boundaries",
     "tree_matches",
     "updates",
+    "where_mask",
     "who",
 ]

@@ -1,0 +1,69 @@
+"""Loss functions: ``optax.losses``' common ones, same names and arguments.
+
+Regression (elementwise): :func:`squared_error`, :func:`l2_loss`,
+:func:`huber_loss`, :func:`log_cosh`; similarity: :func:`cosine_similarity`,
+:func:`cosine_distance`. Classification: :func:`softmax_cross_entropy`,
+:func:`softmax_cross_entropy_with_integer_labels`,
+:func:`safe_softmax_cross_entropy`, :func:`sigmoid_binary_cross_entropy`,
+:func:`sigmoid_focal_loss`, :func:`hinge_loss`, with :func:`smooth_labels`.
+Divergences: :func:`kl_divergence`, :func:`generalized_kl_divergence`
+(and its old name :func:`convex_kl_divergence`).
+
+All are pure, ``jit``/``vmap``/``grad``-friendly, and work in log space where
+it matters (saturated logits give finite losses and exact gradients). Where
+gradtx differs from optax on purpose:
+
+- **Inputs are checked** at trace time: a non-floating ``logits`` or
+  ``predictions``, non-integer integer labels, or shapes that do not
+  broadcast raise a TypeError/ValueError naming the function and argument
+  (``squared_error`` accepts broadcasting targets; optax wants equal shapes).
+- **Integer labels out of range** raise when concrete, and give a NaN loss
+  under ``jit``; optax wraps ``-1`` to the last class.
+- **Hyperparameters** (``delta``, ``alpha``, ``gamma``, ``epsilon``) are
+  checked when concrete.
+- ``convex_kl_divergence`` does not warn (optax deprecates it).
+"""
+
+from gradtx.losses._binary import hinge_loss as hinge_loss
+from gradtx.losses._binary import (
+    sigmoid_binary_cross_entropy as sigmoid_binary_cross_entropy,
+)
+from gradtx.losses._binary import sigmoid_focal_loss as sigmoid_focal_loss
+from gradtx.losses._divergence import convex_kl_divergence as convex_kl_divergence
+from gradtx.losses._divergence import (
+    generalized_kl_divergence as generalized_kl_divergence,
+)
+from gradtx.losses._divergence import kl_divergence as kl_divergence
+from gradtx.losses._regression import huber_loss as huber_loss
+from gradtx.losses._regression import l2_loss as l2_loss
+from gradtx.losses._regression import log_cosh as log_cosh
+from gradtx.losses._regression import squared_error as squared_error
+from gradtx.losses._similarity import cosine_distance as cosine_distance
+from gradtx.losses._similarity import cosine_similarity as cosine_similarity
+from gradtx.losses._smoothing import smooth_labels as smooth_labels
+from gradtx.losses._softmax import (
+    safe_softmax_cross_entropy as safe_softmax_cross_entropy,
+)
+from gradtx.losses._softmax import softmax_cross_entropy as softmax_cross_entropy
+from gradtx.losses._softmax import (
+    softmax_cross_entropy_with_integer_labels as softmax_cross_entropy_with_integer_labels,  # noqa: E501
+)
+
+__all__ = [
+    "convex_kl_divergence",
+    "cosine_distance",
+    "cosine_similarity",
+    "generalized_kl_divergence",
+    "hinge_loss",
+    "huber_loss",
+    "kl_divergence",
+    "l2_loss",
+    "log_cosh",
+    "safe_softmax_cross_entropy",
+    "sigmoid_binary_cross_entropy",
+    "sigmoid_focal_loss",
+    "smooth_labels",
+    "softmax_cross_entropy",
+    "softmax_cross_entropy_with_integer_labels",
+    "squared_error",
+]
