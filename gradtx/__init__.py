@@ -275,6 +275,7 @@ from gradtx.schedules import (
 )
 from gradtx.transforms import ApplyEvery as ApplyEvery
 from gradtx.transforms import NonNegativeParamsState as NonNegativeParamsState
+from gradtx.transforms import ReduceLROnPlateauState as ReduceLROnPlateauState
 from gradtx.transforms import SnapshotState as SnapshotState
 from gradtx.transforms import ZeroNansState as ZeroNansState
 from gradtx.transforms import adaptive_grad_clip as adaptive_grad_clip
@@ -290,6 +291,7 @@ from gradtx.transforms import (
 )
 from gradtx.transforms import per_example_layer_norm_clip as per_example_layer_norm_clip
 from gradtx.transforms import periodic_update as periodic_update
+from gradtx.transforms import reduce_on_plateau as reduce_on_plateau
 from gradtx.transforms import scale_gradient as scale_gradient
 from gradtx.transforms import snapshot as snapshot
 from gradtx.transforms import unitwise_norm as unitwise_norm
@@ -338,6 +340,7 @@ __all__ = [
     "PartitionState",
     "PolyakAveragingState",
     "ProdigyState",
+    "ReduceLROnPlateauState",
     "SAMState",
     "ScalarOrSchedule",
     "ScaleByAdaDeltaState",
@@ -475,6 +478,7 @@ __all__ = [
     "polynomial_schedule",
     "prodigy",
     "radam",
+    "reduce_on_plateau",
     "rmsprop",
     "rprop",
     "safe_increment",

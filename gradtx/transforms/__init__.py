@@ -87,6 +87,8 @@ from gradtx.transforms._per_example import (
 from gradtx.transforms._per_example import (
     per_example_layer_norm_clip as per_example_layer_norm_clip,
 )
+from gradtx.transforms._plateau import ReduceLROnPlateauState as ReduceLROnPlateauState
+from gradtx.transforms._plateau import reduce_on_plateau as reduce_on_plateau
 from gradtx.transforms._prodigy import ProdigyState as ProdigyState
 from gradtx.transforms._prodigy import scale_by_prodigy as scale_by_prodigy
 from gradtx.transforms._rectified import scale_by_radam as scale_by_radam
@@ -148,6 +150,7 @@ __all__ = [
     "NonNegativeParamsState",
     "PolyakAveragingState",
     "ProdigyState",
+    "ReduceLROnPlateauState",
     "ScaleByAdaDeltaState",
     "ScaleByAdamState",
     "ScaleByAdanState",
@@ -193,6 +196,7 @@ __all__ = [
     "per_example_layer_norm_clip",
     "periodic_update",
     "polyak_averaging",
+    "reduce_on_plateau",
     "scale",
     "scale_by_adadelta",
     "scale_by_adam",
