@@ -15,6 +15,7 @@ import jax
 import jax.numpy as jnp
 
 from gradtx._internal import validate
+from gradtx._internal.numerics import abs_sq
 
 __all__ = [
     "safe_increment",
@@ -22,12 +23,6 @@ __all__ = [
     "safe_norm",
     "safe_root_mean_squares",
 ]
-
-
-def _abs_sq(x: jax.Array) -> jax.Array:
-    if jnp.iscomplexobj(x):
-        return jnp.real(x) ** 2 + jnp.imag(x) ** 2
-    return x * x
 
 
 def safe_norm(
@@ -104,10 +99,10 @@ def safe_root_mean_squares(x: Any, min_rms: Any) -> jax.Array:
       3.5355339050292969
     """
     x = jnp.asarray(x)
-    rms = jnp.sqrt(jnp.mean(_abs_sq(x)))
+    rms = jnp.sqrt(jnp.mean(abs_sq(x)))
     small = rms <= min_rms
     safe_x = jnp.where(small, jnp.ones_like(x), x)
-    return jnp.where(small, min_rms, jnp.sqrt(jnp.mean(_abs_sq(safe_x))))
+    return jnp.where(small, min_rms, jnp.sqrt(jnp.mean(abs_sq(safe_x))))
 
 
 def safe_increment(count: Any) -> jax.Array:

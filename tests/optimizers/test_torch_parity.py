@@ -38,6 +38,18 @@ CURVATURE = {"w": 1.0, "b": 0.3, "s": 2.0}
 
 Kwargs = dict[str, Any]
 
+
+def _adam_like(kw: Kwargs, **extra: Any) -> Kwargs:
+    """torch.optim's Adam-family arguments (lr, betas, eps) from gradtx's, at
+    gradtx's defaults, plus ``extra``."""
+    return {
+        "lr": kw["learning_rate"],
+        "betas": (kw.get("b1", 0.9), kw.get("b2", 0.999)),
+        "eps": kw.get("eps", 1e-8),
+        **extra,
+    }
+
+
 # gradtx keyword arguments -> torch.optim keyword arguments (lr etc.).
 TORCH: dict[str, Callable[[Kwargs], Kwargs]] = {
     "sgd": lambda kw: {
@@ -57,52 +69,23 @@ TORCH: dict[str, Callable[[Kwargs], Kwargs]] = {
         "momentum": kw.get("momentum") or 0.0,
         "centered": kw.get("centered", False),
     },
-    "adam": lambda kw: {
-        "lr": kw["learning_rate"],
-        "betas": (kw.get("b1", 0.9), kw.get("b2", 0.999)),
-        "eps": kw.get("eps", 1e-8),
-    },
-    "adamw": lambda kw: {
-        "lr": kw["learning_rate"],
-        "betas": (kw.get("b1", 0.9), kw.get("b2", 0.999)),
-        "eps": kw.get("eps", 1e-8),
-        "weight_decay": kw.get("weight_decay", 1e-4),
-    },
+    "adam": _adam_like,
+    "adamw": lambda kw: _adam_like(kw, weight_decay=kw.get("weight_decay", 1e-4)),
     # Adamax, AMSGrad (torch.optim.Adam with amsgrad=True), NAdam, NAdamW
     # (torch.optim.NAdam with decoupled_weight_decay=True) and RAdam: gradtx
     # takes the counterparts' gradtx_kwargs (AMSGrad: bias_correction_mu=True,
     # bias_correction_nu=True, correct_after_max=True; RAdam: threshold=5.0,
     # eps_before_bias_correction=True; NAdamW: PyTorch's default decay, 0).
-    "adamax": lambda kw: {
-        "lr": kw["learning_rate"],
-        "betas": (kw.get("b1", 0.9), kw.get("b2", 0.999)),
-        "eps": kw.get("eps", 1e-8),
-    },
-    "amsgrad": lambda kw: {
-        "lr": kw["learning_rate"],
-        "betas": (kw.get("b1", 0.9), kw.get("b2", 0.999)),
-        "eps": kw.get("eps", 1e-8),
-        "amsgrad": True,
-    },
-    "nadam": lambda kw: {
-        "lr": kw["learning_rate"],
-        "betas": (kw.get("b1", 0.9), kw.get("b2", 0.999)),
-        "eps": kw.get("eps", 1e-8),
-        "momentum_decay": kw.get("momentum_decay", 4e-3),
-    },
-    "nadamw": lambda kw: {
-        "lr": kw["learning_rate"],
-        "betas": (kw.get("b1", 0.9), kw.get("b2", 0.999)),
-        "eps": kw.get("eps", 1e-8),
-        "weight_decay": kw.get("weight_decay", 0.0),
-        "momentum_decay": kw.get("momentum_decay", 4e-3),
-        "decoupled_weight_decay": True,
-    },
-    "radam": lambda kw: {
-        "lr": kw["learning_rate"],
-        "betas": (kw.get("b1", 0.9), kw.get("b2", 0.999)),
-        "eps": kw.get("eps", 1e-8),
-    },
+    "adamax": _adam_like,
+    "amsgrad": lambda kw: _adam_like(kw, amsgrad=True),
+    "nadam": lambda kw: _adam_like(kw, momentum_decay=kw.get("momentum_decay", 4e-3)),
+    "nadamw": lambda kw: _adam_like(
+        kw,
+        weight_decay=kw.get("weight_decay", 0.0),
+        momentum_decay=kw.get("momentum_decay", 4e-3),
+        decoupled_weight_decay=True,
+    ),
+    "radam": _adam_like,
     # AdaDelta and ASGD: gradtx's defaults are PyTorch's. Adafactor in
     # PyTorch's form (rsqrt_cap=True, eps_clamp=True, eps=None,
     # min_dim_size_to_factor=1): its beta2_decay is -decay_rate, and its
