@@ -223,13 +223,21 @@ from gradtx.combinators import (
     ConditionallyTransformState as ConditionallyTransformState,
 )
 from gradtx.combinators import ConditionFn as ConditionFn
-from gradtx.combinators import MonitorState as MonitorState
+from gradtx.combinators import (
+    InjectStatefulHyperparamsState as InjectStatefulHyperparamsState,
+)
+from gradtx.combinators import MonitorNormsState as MonitorNormsState
 from gradtx.combinators import NormGuardState as NormGuardState
 from gradtx.combinators import PartitionState as MultiTransformState
+from gradtx.combinators import WrappedSchedule as WrappedSchedule
+from gradtx.combinators import WrappedScheduleState as WrappedScheduleState
 from gradtx.combinators import apply_if_norm_below as apply_if_norm_below
 from gradtx.combinators import conditionally_mask as conditionally_mask
 from gradtx.combinators import conditionally_transform as conditionally_transform
-from gradtx.combinators import monitor as monitor
+from gradtx.combinators import (
+    inject_stateful_hyperparams as inject_stateful_hyperparams,
+)
+from gradtx.combinators import monitor_norms as monitor_norms
 from gradtx.combinators import skip_large_updates as skip_large_updates
 from gradtx.combinators import skip_not_finite as skip_not_finite
 from gradtx.core import EmptyState as AdaptiveGradClipState
@@ -274,6 +282,7 @@ from gradtx.schedules import (
     warmup_exponential_decay_schedule as warmup_exponential_decay_schedule,
 )
 from gradtx.transforms import ApplyEvery as ApplyEvery
+from gradtx.transforms import MonitorState as MonitorState
 from gradtx.transforms import NonNegativeParamsState as NonNegativeParamsState
 from gradtx.transforms import ReduceLROnPlateauState as ReduceLROnPlateauState
 from gradtx.transforms import SnapshotState as SnapshotState
@@ -285,6 +294,7 @@ from gradtx.transforms import clip_by_block_rms as clip_by_block_rms
 from gradtx.transforms import incremental_update as incremental_update
 from gradtx.transforms import keep_params_nonnegative as keep_params_nonnegative
 from gradtx.transforms import measure_with_ema as measure_with_ema
+from gradtx.transforms import monitor as monitor
 from gradtx.transforms import normalize_by_update_norm as normalize_by_update_norm
 from gradtx.transforms import (
     per_example_global_norm_clip as per_example_global_norm_clip,
@@ -321,12 +331,14 @@ __all__ = [
     "GradientTransformation",
     "GradientTransformationExtraArgs",
     "InjectHyperparamsState",
+    "InjectStatefulHyperparamsState",
     "InjectedHyperparams",
     "LookaheadParams",
     "LookaheadState",
     "MaskedNode",
     "MaskedState",
     "MasterWeightsState",
+    "MonitorNormsState",
     "MonitorState",
     "MultiSteps",
     "MultiStepsState",
@@ -374,6 +386,8 @@ __all__ = [
     "TransformUpdateFn",
     "TreeMismatchError",
     "Updates",
+    "WrappedSchedule",
+    "WrappedScheduleState",
     "ZeroNansState",
     "ZoomLinesearchInfo",
     "accumulate",
@@ -433,6 +447,7 @@ __all__ = [
     "init",
     "init_empty_state",
     "inject_hyperparams",
+    "inject_stateful_hyperparams",
     "join_schedules",
     "keep_params_nonnegative",
     "kl_divergence",
@@ -453,6 +468,7 @@ __all__ = [
     "master_weights",
     "measure_with_ema",
     "monitor",
+    "monitor_norms",
     "multi_transform",
     "muon",
     "nadam",

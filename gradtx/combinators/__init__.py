@@ -35,13 +35,16 @@ from gradtx.combinators._inject_hyperparams import (
 from gradtx.combinators._inject_hyperparams import (
     inject_hyperparams as inject_hyperparams,
 )
+from gradtx.combinators._inject_hyperparams import (
+    inject_stateful_hyperparams as inject_stateful_hyperparams,
+)
 from gradtx.combinators._lookahead import LookaheadParams as LookaheadParams
 from gradtx.combinators._lookahead import LookaheadState as LookaheadState
 from gradtx.combinators._lookahead import lookahead as lookahead
 from gradtx.combinators._master_weights import MasterWeightsState as MasterWeightsState
 from gradtx.combinators._master_weights import master_weights as master_weights
-from gradtx.combinators._monitor import MonitorState as MonitorState
-from gradtx.combinators._monitor import monitor as monitor
+from gradtx.combinators._monitor import MonitorNormsState as MonitorNormsState
+from gradtx.combinators._monitor import monitor_norms as monitor_norms
 from gradtx.combinators._multi_steps import MultiSteps as MultiSteps
 from gradtx.combinators._multi_steps import MultiStepsState as MultiStepsState
 from gradtx.combinators._multi_steps import accumulate as accumulate
@@ -58,6 +61,13 @@ from gradtx.combinators._schedule_free import schedule_free as schedule_free
 from gradtx.combinators._schedule_free import (
     schedule_free_eval_params as schedule_free_eval_params,
 )
+from gradtx.combinators._stateful_schedules import (
+    InjectStatefulHyperparamsState as InjectStatefulHyperparamsState,
+)
+from gradtx.combinators._stateful_schedules import WrappedSchedule as WrappedSchedule
+from gradtx.combinators._stateful_schedules import (
+    WrappedScheduleState as WrappedScheduleState,
+)
 from gradtx.core import MaskedState as MaskedState
 from gradtx.core import masked as masked
 from gradtx.tree import MaskedNode as MaskedNode
@@ -72,19 +82,22 @@ __all__ = [
     "FlatState",
     "Flattened",
     "InjectHyperparamsState",
+    "InjectStatefulHyperparamsState",
     "InjectedHyperparams",
     "LookaheadParams",
     "LookaheadState",
     "MaskedNode",
     "MaskedState",
     "MasterWeightsState",
-    "MonitorState",
+    "MonitorNormsState",
     "MultiSteps",
     "MultiStepsState",
     "NormGuardState",
     "PartitionState",
     "SAMState",
     "ScheduleFreeState",
+    "WrappedSchedule",
+    "WrappedScheduleState",
     "accumulate",
     "all_finite",
     "apply_if_finite",
@@ -95,10 +108,11 @@ __all__ = [
     "flatten",
     "freeze",
     "inject_hyperparams",
+    "inject_stateful_hyperparams",
     "lookahead",
     "masked",
     "master_weights",
-    "monitor",
+    "monitor_norms",
     "multi_transform",
     "normalize",
     "partition",

@@ -12,6 +12,11 @@ import numpy as np
 
 from gradtx._internal import validate
 from gradtx._internal.numerics import safe_increment, zero_count
+from gradtx.combinators._injected import InjectedHyperparams, Rules, as_number
+from gradtx.combinators._stateful_schedules import (
+    is_stateful_schedule,
+    stateful_injection,
+)
 from gradtx.core import (
     GradientTransformation,
     Params,
@@ -19,7 +24,12 @@ from gradtx.core import (
     as_transformation,
 )
 
-__all__ = ["InjectHyperparamsState", "InjectedHyperparams", "inject_hyperparams"]
+__all__ = [
+    "InjectHyperparamsState",
+    "InjectedHyperparams",
+    "inject_hyperparams",
+    "inject_stateful_hyperparams",
+]
 
 
 class InjectHyperparamsState(NamedTuple):
@@ -33,119 +43,6 @@ class InjectHyperparamsState(NamedTuple):
     count: jax.Array  # type: ignore[assignment]  # int32[], steps so far
     hyperparams: dict[str, jax.Array]  # the values of the last step (or init)
     inner_state: Any  # the inner transformation's state
-
-
-_SCHEDULED = (
-    "{name} is a schedule in this inject_hyperparams({fn}) state: its value is "
-    "recomputed from the step count at every step, so a value set here would "
-    "be overwritten by the next step. To change a schedule, rebuild the "
-    "optimizer with the new schedule and carry the state over (e.g. "
-    "tree_set(new_tx.init(params), count=tree_get(state, 'count'))), or "
-    "multiply it by an injected factor: chain(inject_hyperparams({fn})(...), "
-    "inject_hyperparams(gradtx.scale)(step_size=1.0)) and set step_size."
-)
-
-
-class _Rules:
-    """How :func:`gradtx.tree_set` checks new hyperparameter values.
-
-    Static pytree data of :class:`InjectedHyperparams`. Two are equal when they
-    have the same names and the same scheduled names, whatever the factory:
-    optimizers rebuilt inside a jitted step (a closure made anew at each call)
-    keep one state structure.
-    """
-
-    __slots__ = ("build", "fn", "names", "scheduled")
-
-    def __init__(
-        self,
-        fn: str,
-        names: tuple[str, ...],
-        scheduled: tuple[str, ...],
-        build: Callable[[dict[str, Any]], Any],
-    ) -> None:
-        self.fn, self.names, self.scheduled, self.build = fn, names, scheduled, build
-
-    def _key(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        return self.names, self.scheduled
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Rules) and self._key() == other._key()
-
-    def __hash__(self) -> int:
-        return hash(self._key())
-
-    def __repr__(self) -> str:
-        return f"<inject_hyperparams({self.fn}) scheduled={list(self.scheduled)}>"
-
-
-class InjectedHyperparams(dict[str, Any]):
-    """The ``hyperparams`` dict of an :class:`InjectHyperparamsState`.
-
-    A plain dict of scalar arrays for every use (read, log, assign), and a
-    pytree like a dict (same keys and paths); it also carries, as static data,
-    which entries are schedules and the factory's checks, so that
-    :func:`gradtx.tree_set` refuses a value the factory would refuse and a
-    value for a schedule (which the next step would overwrite).
-    """
-
-    rules: _Rules | None = None
-
-    def checked_replace(
-        self, changes: dict[str, Any], given: dict[str, Any]
-    ) -> InjectedHyperparams:
-        """A copy with ``changes`` (names to new arrays), checked as at build.
-
-        ``given`` holds the values as the user gave them (Python numbers stay
-        concrete inside a jit trace, where their arrays may not be).
-        """
-        out = InjectedHyperparams({**self, **changes})
-        out.rules = rules = self.rules
-        if rules is None:
-            return out
-        for name in changes:
-            if name in rules.scheduled:
-                text = _SCHEDULED.format(name=name, fn=rules.fn)
-                raise validate.error(ValueError, "tree_set", text)
-        values = {k: _as_number(given.get(k, v)) for k, v in out.items()}
-        try:
-            rules.build(values)
-        except (ValueError, TypeError) as e:
-            shown = ", ".join(f"{k}={values[k]!r}" for k in changes)
-            raise type(e)(f"tree_set({shown}): {e}") from None
-        return out
-
-
-def _as_number(x: Any) -> Any:
-    """A concrete scalar as a Python number (for messages and checks)."""
-    if isinstance(x, jax.core.Tracer) or np.ndim(x) != 0:
-        return x
-    return np.asarray(x).item()
-
-
-def _flatten_with_keys(
-    h: InjectedHyperparams,
-) -> tuple[list[tuple[Any, Any]], tuple[tuple[str, ...], _Rules | None]]:
-    keys = tuple(sorted(h))
-    children = [(jax.tree_util.DictKey(k), h[k]) for k in keys]
-    return children, (keys, h.rules)
-
-
-def _unflatten(
-    aux: tuple[tuple[str, ...], _Rules | None], children: Iterable[Any]
-) -> InjectedHyperparams:
-    keys, rules = aux
-    out = InjectedHyperparams(zip(keys, children, strict=True))
-    out.rules = rules
-    return out
-
-
-jax.tree_util.register_pytree_with_keys(
-    InjectedHyperparams,
-    _flatten_with_keys,
-    _unflatten,
-    lambda h: ([h[k] for k in sorted(h)], (tuple(sorted(h)), h.rules)),
-)
 
 
 def _is_numeric(value: Any) -> bool:
@@ -234,8 +131,79 @@ def inject_hyperparams(
       >>> tx.update(jnp.ones(2), state)[0]
       Array([-0.5, -0.5], dtype=float32)
     """
+    return _injector(
+        "inject_hyperparams", inner_factory, static_args, hyperparam_dtype, False
+    )
+
+
+def inject_stateful_hyperparams(
+    inner_factory: Callable[..., GradientTransformation],
+    static_args: str | Iterable[str] = (),
+    hyperparam_dtype: Any = None,
+) -> Callable[..., GradientTransformation]:
+    """:func:`inject_hyperparams` whose state always has schedule states.
+
+    optax's ``inject_stateful_hyperparams``: the same injection, and the
+    state is always an :class:`InjectStatefulHyperparamsState`, with one
+    entry in ``hyperparams_states`` per schedule (a plain schedule of the
+    step count is wrapped in a :class:`WrappedSchedule`). A stateful schedule
+    (an object with ``init()``, ``update(state, **extra_args)`` and
+    ``__call__(state, **extra_args)``, optax's ``StatefulSchedule``) gets the
+    update's extra arguments, so a value can follow the loss, say.
+    :func:`inject_hyperparams` switches to this form by itself when an
+    argument is a stateful schedule; optax 0.2.8 deprecates this name for
+    that reason, gradtx keeps it without a warning, for a state whose
+    structure does not depend on the arguments.
+
+    Args:
+      inner_factory: a function returning a transformation, e.g. ``gradtx.adam``.
+      static_args: names of arguments never to inject.
+      hyperparam_dtype: the dtype of the stored hyperparameters (float32 by
+        default, as for :func:`inject_hyperparams`).
+
+    Returns:
+      A function with ``inner_factory``'s arguments that returns a
+      :class:`~gradtx.GradientTransformation` with state
+      :class:`InjectStatefulHyperparamsState`.
+
+    Raises:
+      TypeError: at build time, arguments that ``inner_factory`` does not take.
+
+    Example:
+      >>> import gradtx, jax.numpy as jnp
+      >>> class HalveOnPlateau:  # a stateful schedule: its state is the value
+      ...     def init(self):
+      ...         return jnp.asarray(1.0)
+      ...     def update(self, state, *, loss_improved=True, **_):
+      ...         return jnp.where(loss_improved, state, state / 2)
+      ...     def __call__(self, state, **_):
+      ...         return state
+      >>> tx = gradtx.inject_stateful_hyperparams(gradtx.sgd)(
+      ...     learning_rate=HalveOnPlateau())
+      >>> state = tx.init(jnp.zeros(1))
+      >>> _, state = tx.update(jnp.ones(1), state, loss_improved=False)
+      >>> tx.update(jnp.ones(1), state)[0]
+      Array([-0.5], dtype=float32)
+    """
+    return _injector(
+        "inject_stateful_hyperparams",
+        inner_factory,
+        static_args,
+        hyperparam_dtype,
+        True,
+    )
+
+
+def _injector(
+    name: str,
+    inner_factory: Callable[..., GradientTransformation],
+    static_args: str | Iterable[str],
+    hyperparam_dtype: Any,
+    stateful: bool,
+) -> Callable[..., GradientTransformation]:
+    """The factory wrapper of both public functions (``name`` is the one called)."""
     dtype = validate.dtype(
-        "inject_hyperparams",
+        name,
         "hyperparam_dtype",
         jnp.float32 if hyperparam_dtype is None else hyperparam_dtype,
         why="(an integer or bool dtype would truncate a learning rate of 1e-3 to 0)",
@@ -254,7 +222,7 @@ def inject_hyperparams(
                 bound = signature.bind(*args, **kwargs)
             except TypeError as e:
                 raise TypeError(
-                    f"inject_hyperparams({getattr(inner_factory, '__name__', '')}): {e}"
+                    f"{name}({getattr(inner_factory, '__name__', '')}): {e}"
                 ) from None
             explicit = set(bound.arguments)
             bound.apply_defaults()
@@ -272,7 +240,7 @@ def inject_hyperparams(
             if args:
                 raise validate.error(
                     TypeError,
-                    "inject_hyperparams",
+                    name,
                     "the factory's signature cannot be read, so its arguments "
                     "must be given by keyword.",
                 )
@@ -289,12 +257,16 @@ def inject_hyperparams(
         }
         fixed = {k: v for k, v in given.items() if k not in numeric | schedules}
         fn = getattr(inner_factory, "__name__", "")
-        where = f"inject_hyperparams({fn})"
+        where = f"{name}({fn})"
+        if stateful or any(map(is_stateful_schedule, schedules.values())):
+            return stateful_injection(
+                where, inner_factory, numeric, schedules, fixed, dtype
+            )
 
         def inner(hparams: dict[str, Any]) -> GradientTransformation:
             return as_transformation(inner_factory(**fixed, **hparams), f"{fn}(...)")
 
-        rules = _Rules(fn, tuple(sorted(numeric)), tuple(sorted(schedules)), inner)
+        rules = Rules(fn, tuple(sorted(numeric)), tuple(sorted(schedules)), inner)
 
         def values(count: jax.Array, stored: dict[str, jax.Array]) -> dict[str, Any]:
             out = InjectedHyperparams(
@@ -314,7 +286,7 @@ def inject_hyperparams(
             k: validate.scheduled_value(where, k, f, zero_count())
             for k, f in schedules.items()
         }
-        inner({**numeric, **{k: _as_number(v) for k, v in first.items()}})
+        inner({**numeric, **{k: as_number(v) for k, v in first.items()}})
 
         def init(params: Params) -> InjectHyperparamsState:
             count = zero_count()

@@ -1,4 +1,4 @@
-"""``monitor``: norms of the updates and params, kept in the state for logging."""
+"""``monitor_norms``: norms of the updates and params, kept in the state for logging."""
 
 from __future__ import annotations
 
@@ -18,16 +18,16 @@ from gradtx.core import (
     with_extra_args_support,
 )
 
-__all__ = ["MonitorState", "monitor"]
+__all__ = ["MonitorNormsState", "monitor_norms"]
 
 _NEEDS_PARAMS = (
-    "monitor records the params' norm; pass params to update: "
+    "monitor_norms records the params' norm; pass params to update: "
     "tx.update(grads, state, params)."
 )
 
 
-class MonitorState(NamedTuple):
-    """State of :func:`monitor`: the last step's norms (float32 scalars)."""
+class MonitorNormsState(NamedTuple):
+    """State of :func:`monitor_norms`: the last step's norms (float32 scalars)."""
 
     updates_norm_in: jax.Array  # global norm of the updates coming in
     updates_norm_out: jax.Array  # global norm of the updates going out
@@ -36,7 +36,9 @@ class MonitorState(NamedTuple):
     inner_state: Any  # the state of the wrapped transformation
 
 
-def monitor(inner: GradientTransformation | None = None) -> GradientTransformation:
+def monitor_norms(
+    inner: GradientTransformation | None = None,
+) -> GradientTransformation:
     r"""Records global norms of the updates and params in its state.
 
     A pass-through (or a wrapper of ``inner``) whose state holds, after each
@@ -46,7 +48,7 @@ def monitor(inner: GradientTransformation | None = None) -> GradientTransformati
     training): read them after a jitted step, with no extra device call,
     e.g. ``gradtx.tree_get(state, "updates_norm_in")``. Without ``inner`` the
     updates pass unchanged (in and out are equal); with it, ``inner``'s input
-    and output are measured, so ``monitor(clip_by_global_norm(1.0))`` shows
+    and output are measured, so ``monitor_norms(clip_by_global_norm(1.0))`` shows
     the norm before and after clipping. Place several anywhere in a chain;
     :func:`~gradtx.named_chain` gives each a name.
 
@@ -62,7 +64,7 @@ def monitor(inner: GradientTransformation | None = None) -> GradientTransformati
       inner: the transformation to wrap; default: none (identity).
 
     Returns:
-      A :class:`~gradtx.GradientTransformation` with state :class:`MonitorState`
+      A :class:`~gradtx.GradientTransformation` with state :class:`MonitorNormsState`
       (needs ``params`` at update).
 
     Raises:
@@ -71,30 +73,30 @@ def monitor(inner: GradientTransformation | None = None) -> GradientTransformati
 
     Example:
       >>> import gradtx, jax.numpy as jnp
-      >>> tx = gradtx.monitor(gradtx.clip_by_global_norm(1.0))
+      >>> tx = gradtx.monitor_norms(gradtx.clip_by_global_norm(1.0))
       >>> params = jnp.array([3.0, 4.0])
       >>> _, state = tx.update(jnp.array([6.0, 8.0]), tx.init(params), params)
       >>> [float(x) for x in state[:4]]
       [10.0, 1.0, 5.0, 0.2]
     """
-    fn = validate.who("monitor")
+    fn = validate.who("monitor_norms")
     inner = (
         identity()
         if inner is None
-        else with_extra_args_support(as_transformation(inner, "monitor's inner"))
+        else with_extra_args_support(as_transformation(inner, "monitor_norms' inner"))
     )
 
-    def init(params: Params) -> MonitorState:
+    def init(params: Params) -> MonitorNormsState:
         # Four buffers, not one: a state that shares buffers cannot be donated.
         a, b, c, d = (jnp.zeros([], jnp.float32) for _ in range(4))
-        return MonitorState(a, b, c, d, inner.init(params))
+        return MonitorNormsState(a, b, c, d, inner.init(params))
 
     def update(
         updates: Updates,
-        state: MonitorState,
+        state: MonitorNormsState,
         params: Params | None = None,
         **extra_args: Any,
-    ) -> tuple[Updates, MonitorState]:
+    ) -> tuple[Updates, MonitorNormsState]:
         validate.updates(fn, updates, params, needs_params=_NEEDS_PARAMS)
         norm_in = tree.norm(updates).astype(jnp.float32)
         out, inner_state = inner.update(
@@ -103,7 +105,7 @@ def monitor(inner: GradientTransformation | None = None) -> GradientTransformati
         # Without an inner transformation the updates pass as they are.
         norm_out = norm_in if out is updates else tree.norm(out).astype(jnp.float32)
         norm_p = tree.norm(params).astype(jnp.float32)
-        return out, MonitorState(
+        return out, MonitorNormsState(
             norm_in, norm_out, norm_p, norm_out / norm_p, inner_state
         )
 

@@ -54,8 +54,10 @@ from gradtx.transforms._linesearch import (
 from gradtx.transforms._linesearch import (
     value_and_grad_from_state as value_and_grad_from_state,
 )
+from gradtx.transforms._measuring import MonitorState as MonitorState
 from gradtx.transforms._measuring import SnapshotState as SnapshotState
 from gradtx.transforms._measuring import measure_with_ema as measure_with_ema
+from gradtx.transforms._measuring import monitor as monitor
 from gradtx.transforms._measuring import snapshot as snapshot
 from gradtx.transforms._momentum import EmaState as EmaState
 from gradtx.transforms._momentum import TraceState as TraceState
@@ -145,6 +147,7 @@ __all__ = [
     "BacktrackingLinesearchInfo",
     "EmaState",
     "FactoredState",
+    "MonitorState",
     "MuonDimensionNumbers",
     "MuonState",
     "NonNegativeParamsState",
@@ -191,6 +194,7 @@ __all__ = [
     "keep_params_nonnegative",
     "l2_penalty",
     "measure_with_ema",
+    "monitor",
     "normalize_by_update_norm",
     "per_example_global_norm_clip",
     "per_example_layer_norm_clip",

@@ -1,4 +1,5 @@
-"""Measurements of the updates kept in the state: ``snapshot``, ``measure_with_ema``."""
+"""Measurements of the updates kept in the state: ``snapshot``, ``monitor``,
+``measure_with_ema``."""
 
 from __future__ import annotations
 
@@ -15,11 +16,17 @@ from gradtx._internal.numerics import (
     safe_increment,
     zero_count,
 )
-from gradtx.core import EmptyState, GradientTransformation, Params, Updates
+from gradtx.core import (
+    EmptyState,
+    GradientTransformation,
+    Params,
+    Updates,
+    with_extra_args_support,
+)
 from gradtx.transforms._moments import DECAY, ema_of_updates
 from gradtx.transforms._momentum import EmaState
 
-__all__ = ["SnapshotState", "measure_with_ema", "snapshot"]
+__all__ = ["MonitorState", "SnapshotState", "measure_with_ema", "monitor", "snapshot"]
 
 
 class SnapshotState(NamedTuple):
@@ -86,6 +93,124 @@ def snapshot(
     ) -> tuple[Updates, SnapshotState]:
         validate.updates(fn, updates, params)
         return updates, SnapshotState({measure_name: measure(updates)})
+
+    return GradientTransformation(init, update)
+
+
+class MonitorState(NamedTuple):
+    """State of :func:`monitor` (optax's fields)."""
+
+    measurements: dict[str, Any]  # {name: the last step's measurement}
+    measure_states: tuple[Any, ...]  # each measure's state, in dict order
+
+
+def monitor(measures: dict[str, Any]) -> GradientTransformation:
+    r"""Keeps several measurements of the updates, some stateful, in the state.
+
+    .. math::
+       u \leftarrow u, \qquad
+       s \leftarrow \{\text{name}_i: m_i(u)\}_i
+
+    optax's ``monitor``: each entry of ``measures`` is either a function of
+    the updates (as for :func:`snapshot`) or a transformation whose *output*
+    is the measurement, such as :func:`measure_with_ema` (a moving average of
+    a measurement, e.g. the fraction of clipped steps); the transformations'
+    states are carried in ``measure_states``. The updates pass unchanged.
+    Read a measurement with ``gradtx.tree_get(state, name)``. The
+    measurements are empty before the first update (as in optax).
+    gradtx's earlier ``monitor`` (norms of the updates and params around an
+    inner transformation) is :func:`~gradtx.monitor_norms`.
+
+    Args:
+      measures: names to functions of the updates, or to transformations
+        whose update returns the measurement.
+
+    Returns:
+      A :class:`~gradtx.GradientTransformation` with state
+      :class:`MonitorState`; it forwards ``params`` and extra arguments to
+      the measures.
+
+    Raises:
+      TypeError: ``measures`` is not a dict of str names to functions or
+        transformations.
+
+    Example:
+      >>> import gradtx, jax.numpy as jnp
+      >>> tx = gradtx.monitor({
+      ...     "norm": gradtx.tree.norm,
+      ...     "clipped": gradtx.measure_with_ema(
+      ...         lambda u: gradtx.tree.norm(u) > 1.0, decay=0.5),
+      ... })
+      >>> state = tx.init(jnp.zeros(2))
+      >>> _, state = tx.update(jnp.array([3.0, 4.0]), state)
+      >>> _, state = tx.update(jnp.array([0.3, 0.4]), state)
+      >>> gradtx.tree_get(state, "norm"), gradtx.tree_get(state, "clipped")
+      (Array(0.5, dtype=float32), Array(0.33333334, dtype=float32))
+    """
+    fn = validate.who("monitor")
+    if not isinstance(measures, dict):
+        raise validate.error(
+            TypeError,
+            fn,
+            f"measures must be a dict of names to functions of the updates or "
+            f"transformations, got {type(measures).__name__}. (gradtx's monitor "
+            "of norms around an inner transformation is gradtx.monitor_norms.)",
+        )
+    txs: dict[str, GradientTransformation] = {}
+    for name, measure in measures.items():
+        if not isinstance(name, str):
+            raise validate.error(
+                TypeError, fn, f"measures' keys must be str names, got {name!r}."
+            )
+        if isinstance(measure, GradientTransformation) or (
+            hasattr(measure, "init") and hasattr(measure, "update")
+        ):
+            txs[name] = with_extra_args_support(measure)
+        elif callable(measure):
+            txs[name] = _stateless_measure(measure)
+        else:
+            raise validate.error(
+                TypeError,
+                fn,
+                f"measures[{name!r}] must be a function of the updates or a "
+                f"transformation, got {measure!r}.",
+            )
+    names = tuple(txs)
+
+    def init(params: Params) -> MonitorState:
+        validate.params(fn, params)
+        return MonitorState({}, tuple(txs[n].init(params) for n in names))
+
+    def update(
+        updates: Updates,
+        state: MonitorState,
+        params: Params | None = None,
+        **extra_args: Any,
+    ) -> tuple[Updates, MonitorState]:
+        validate.updates(fn, updates, params)
+        measurements, new_states = {}, []
+        for name, old in zip(names, state.measure_states, strict=True):
+            measurements[name], new = txs[name].update(
+                updates, old, params, **extra_args
+            )
+            new_states.append(new)
+        return updates, MonitorState(measurements, tuple(new_states))
+
+    return GradientTransformation(init, update)
+
+
+def _stateless_measure(measure: Callable[[Updates], Any]) -> GradientTransformation:
+    """A function of the updates as a transformation that outputs it."""
+
+    def init(params: Params) -> EmptyState:
+        del params
+        return EmptyState()
+
+    def update(
+        updates: Updates, state: EmptyState, params: Params | None = None, **_: Any
+    ) -> tuple[Any, EmptyState]:
+        del params
+        return measure(updates), state
 
     return GradientTransformation(init, update)
 

@@ -279,7 +279,7 @@ COMBINATIONS: dict[str, Case] = {
         ),
         True,
     ),
-    "monitor": (lambda: gradtx.monitor(gradtx.adam(0.05)), None, True),
+    "monitor_norms": (lambda: gradtx.monitor_norms(gradtx.adam(0.05)), None, True),
     "apply_if_norm_below": (
         lambda: gradtx.apply_if_norm_below(gradtx.adam(0.05), 3.0),
         None,

@@ -48,7 +48,7 @@ def _memory(step: Any, tx: Any) -> tuple[Any, int, int]:
 # the chosen updates come out of the cond in one buffer (optax's too).
 # MultiSteps runs its inner optimizer in a lax.cond: the updates and the mean
 # gradient it is given are buffers at the cond's boundary (optax's: 3).
-# apply_if_norm_below: the same cond. monitor(adam) measures Adam's output,
+# apply_if_norm_below: the same cond. monitor_norms(adam) measures Adam's output,
 # which the norm and the add to the params both need: XLA keeps it (and a
 # moment it reads) in buffers rather than computing Adam twice.
 PARAM_SIZED_TEMPORARIES = {
@@ -77,7 +77,7 @@ PARAM_SIZED_TEMPORARIES = {
     "apply_if_finite": 1,
     "apply_if_norm_below": 1,
     "multi_steps": 2,
-    "monitor": 2,
+    "monitor_norms": 2,
     # Layer-wise trust ratios of a computed direction need it twice, for its
     # norm and for the step: LAMB's Adam direction (optax's: 2), the decayed
     # gradient g + λw of LARS in optax's form (optax's: 3; the paper's form

@@ -1,4 +1,4 @@
-"""monitor: the norms around its inner transformation, kept in its state."""
+"""monitor_norms: the norms around its inner transformation, kept in its state."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from tests.sample_trees import norm64 as _norm
 
 def test_monitor_records_norms_around_its_inner_transformation() -> None:
     tx = gradtx.named_chain(
-        ("raw", gradtx.monitor()),
-        ("clip", gradtx.monitor(gradtx.clip_by_global_norm(1.0))),
+        ("raw", gradtx.monitor_norms()),
+        ("clip", gradtx.monitor_norms(gradtx.clip_by_global_norm(1.0))),
         ("sgd", gradtx.sgd(0.1)),
     )
     _, state = jax.jit(tx.update)(GRADS, tx.init(PARAMS), PARAMS)
@@ -29,6 +29,6 @@ def test_monitor_records_norms_around_its_inner_transformation() -> None:
 
 
 def test_monitor_needs_params() -> None:
-    tx = gradtx.monitor()
+    tx = gradtx.monitor_norms()
     with pytest.raises(ValueError, match="pass params"):
         tx.update(GRADS, tx.init(PARAMS))
