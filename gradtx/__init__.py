@@ -217,7 +217,9 @@ from gradtx.tree import get as tree_get
 from gradtx.tree import set as tree_set
 
 __version__ = "0.1.0"
+from gradtx import contrib as contrib
 from gradtx import losses as losses
+from gradtx import tree_utils as tree_utils
 from gradtx.combinators import ConditionallyMaskState as ConditionallyMaskState
 from gradtx.combinators import (
     ConditionallyTransformState as ConditionallyTransformState,
@@ -229,6 +231,7 @@ from gradtx.combinators import (
 from gradtx.combinators import MonitorNormsState as MonitorNormsState
 from gradtx.combinators import NormGuardState as NormGuardState
 from gradtx.combinators import PartitionState as MultiTransformState
+from gradtx.combinators import ShouldSkipUpdateFunction as ShouldSkipUpdateFunction
 from gradtx.combinators import WrappedSchedule as WrappedSchedule
 from gradtx.combinators import WrappedScheduleState as WrappedScheduleState
 from gradtx.combinators import apply_if_norm_below as apply_if_norm_below
@@ -306,7 +309,9 @@ from gradtx.transforms import scale_gradient as scale_gradient
 from gradtx.transforms import snapshot as snapshot
 from gradtx.transforms import unitwise_norm as unitwise_norm
 from gradtx.transforms import zero_nans as zero_nans
+from gradtx.tree import Mask as MaskOrFn
 from gradtx.tree import bias_correction as bias_correction
+from gradtx.tree import map_params as tree_map_params
 from gradtx.tree import update_infinity_moment as update_infinity_moment
 from gradtx.tree import update_moment as update_moment
 from gradtx.tree import update_moment_per_elem_norm as update_moment_per_elem_norm
@@ -335,6 +340,7 @@ __all__ = [
     "InjectedHyperparams",
     "LookaheadParams",
     "LookaheadState",
+    "MaskOrFn",
     "MaskedNode",
     "MaskedState",
     "MasterWeightsState",
@@ -379,6 +385,7 @@ __all__ = [
     "ScaleState",
     "Schedule",
     "ScheduleFreeState",
+    "ShouldSkipUpdateFunction",
     "SnapshotState",
     "TraceState",
     "TransformInitFn",
@@ -425,6 +432,7 @@ __all__ = [
     "conditionally_mask",
     "conditionally_transform",
     "constant_schedule",
+    "contrib",
     "convex_kl_divergence",
     "cosine_annealing_warm_restarts_schedule",
     "cosine_decay_schedule",
@@ -567,7 +575,9 @@ __all__ = [
     "trace",
     "tree",
     "tree_get",
+    "tree_map_params",
     "tree_set",
+    "tree_utils",
     "unitwise_norm",
     "update_infinity_moment",
     "update_moment",

@@ -26,6 +26,8 @@ def test_all_matches_the_module_namespace() -> None:
                 "optimizers",
                 "tree",
                 "losses",
+                "contrib",
+                "tree_utils",
             }
         )
     }

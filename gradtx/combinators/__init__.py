@@ -47,6 +47,9 @@ from gradtx.combinators._monitor import MonitorNormsState as MonitorNormsState
 from gradtx.combinators._monitor import monitor_norms as monitor_norms
 from gradtx.combinators._multi_steps import MultiSteps as MultiSteps
 from gradtx.combinators._multi_steps import MultiStepsState as MultiStepsState
+from gradtx.combinators._multi_steps import (
+    ShouldSkipUpdateFunction as ShouldSkipUpdateFunction,
+)
 from gradtx.combinators._multi_steps import accumulate as accumulate
 from gradtx.combinators._multi_steps import skip_large_updates as skip_large_updates
 from gradtx.combinators._multi_steps import skip_not_finite as skip_not_finite
@@ -96,6 +99,7 @@ __all__ = [
     "PartitionState",
     "SAMState",
     "ScheduleFreeState",
+    "ShouldSkipUpdateFunction",
     "WrappedSchedule",
     "WrappedScheduleState",
     "accumulate",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 import jax
 import jax.numpy as jnp
@@ -30,6 +30,7 @@ from gradtx.core import (
 __all__ = [
     "MultiSteps",
     "MultiStepsState",
+    "ShouldSkipUpdateFunction",
     "accumulate",
     "skip_large_updates",
     "skip_not_finite",
@@ -47,6 +48,22 @@ class MultiStepsState(NamedTuple):
 
 
 SkipFn = Callable[[Any, jax.Array, Any], tuple[jax.Array, Any]]
+
+
+class ShouldSkipUpdateFunction(Protocol):
+    """The type of :class:`MultiSteps`' ``should_skip_update_fn`` (optax's).
+
+    Called with the step's updates, the gradient step count and the params;
+    returns whether to skip the step (a bool scalar array) and a pytree kept
+    in ``MultiStepsState.skip_state`` for inspection, as
+    :func:`skip_not_finite` and :func:`skip_large_updates` do.
+    """
+
+    def __call__(
+        self, updates: Any, gradient_step: jax.Array, params: Any
+    ) -> tuple[jax.Array, Any]:
+        """Whether to skip, and what to keep in the state."""
+        ...
 
 
 def skip_not_finite(

@@ -45,6 +45,7 @@ from gradtx.tree._arith import real as real
 from gradtx.tree._arith import scale as scale
 from gradtx.tree._arith import sub as sub
 from gradtx.tree._arith import where as where
+from gradtx.tree._create import batch_shape as batch_shape
 from gradtx.tree._create import full_like as full_like
 from gradtx.tree._create import ones_like as ones_like
 from gradtx.tree._create import zeros_like as zeros_like
@@ -70,6 +71,7 @@ from gradtx.tree._moments import (
 from gradtx.tree._norm import norm as norm
 from gradtx.tree._random import random_like as random_like
 from gradtx.tree._random import split_key_like as split_key_like
+from gradtx.tree._random import unwrap_random_key_data as unwrap_random_key_data
 from gradtx.tree._reduce import all_finite as all_finite
 from gradtx.tree._reduce import allclose as allclose
 from gradtx.tree._reduce import max as max
@@ -89,6 +91,7 @@ __all__ = [
     "all_finite",
     "allclose",
     "apply_mask",
+    "batch_shape",
     "bias_correction",
     "cast",
     "cast_like",
@@ -117,6 +120,7 @@ __all__ = [
     "split_key_like",
     "sub",
     "sum",
+    "unwrap_random_key_data",
     "update_infinity_moment",
     "update_moment",
     "update_moment_per_elem_norm",

@@ -1,5 +1,5 @@
 """Trees of constants shaped like a given tree: ``zeros_like``, ``ones_like``,
-``full_like`` (optax's, leaf by leaf with ``jnp.*_like``)."""
+``full_like`` (optax's, leaf by leaf with ``jnp.*_like``), and ``batch_shape``."""
 
 from __future__ import annotations
 
@@ -7,8 +7,11 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
-__all__ = ["full_like", "ones_like", "zeros_like"]
+from gradtx._internal import validate
+
+__all__ = ["batch_shape", "full_like", "ones_like", "zeros_like"]
 
 
 def zeros_like(tree: Any, dtype: Any = None) -> Any:
@@ -65,3 +68,35 @@ def full_like(tree: Any, fill_value: Any, dtype: Any = None) -> Any:
       {'w': Array([0.5, 0.5], dtype=float32)}
     """
     return jax.tree.map(lambda x: jnp.full_like(x, fill_value, dtype=dtype), tree)
+
+
+def batch_shape(tree: Any, shape: tuple[int, ...] = ()) -> Any:
+    """Every leaf broadcast to leading batch dimensions ``shape`` (optax's).
+
+    Args:
+      tree: a pytree of arrays (or numbers).
+      shape: the leading dimensions to add.
+
+    Returns:
+      A pytree like ``tree``, each leaf of shape ``(*shape, *leaf.shape)``
+      (a broadcast: no copy until written).
+
+    Raises:
+      TypeError: ``shape`` is not a tuple of non-negative ints.
+
+    Example:
+      >>> import gradtx.tree, jax.numpy as jnp
+      >>> gradtx.tree.batch_shape({"w": jnp.array([1.0, 2.0])}, (3,))["w"].shape
+      (3, 2)
+    """
+    dims = tuple(shape) if isinstance(shape, tuple | list) else None
+    if dims is None or not all(
+        isinstance(d, int | np.integer) and not isinstance(d, bool) and d >= 0
+        for d in dims
+    ):
+        raise validate.error(
+            TypeError,
+            "batch_shape",
+            f"shape must be a tuple of non-negative ints, got {shape!r}.",
+        )
+    return jax.tree.map(lambda x: jnp.broadcast_to(x, (*dims, *jnp.shape(x))), tree)

@@ -1,4 +1,5 @@
-"""Random trees: ``split_key_like``, ``random_like`` (optax's)."""
+"""Random trees: ``split_key_like``, ``random_like``, ``unwrap_random_key_data``
+(optax's)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-__all__ = ["random_like", "split_key_like"]
+__all__ = ["random_like", "split_key_like", "unwrap_random_key_data"]
 
 
 def split_key_like(rng_key: Any, target_tree: Any) -> Any:
@@ -85,3 +86,32 @@ def random_like(
         return sampler(key, jnp.shape(x), d)
 
     return jax.tree.map(leaf, target_tree, keys)
+
+
+def unwrap_random_key_data(input_tree: Any) -> Any:
+    """Typed PRNG keys (``jax.random.key``) replaced by their raw data (optax's).
+
+    For comparing trees that hold keys numerically (``allclose``, NumPy):
+    a typed key is not a number; its ``jax.random.key_data`` is (uint32).
+    Other leaves are returned as they are.
+
+    Args:
+      input_tree: a pytree of arrays and typed keys.
+
+    Returns:
+      The tree, each typed key replaced by ``jax.random.key_data(key)``.
+
+    Example:
+      >>> import gradtx.tree, jax
+      >>> gradtx.tree.unwrap_random_key_data({"k": jax.random.key(0)})["k"].dtype
+      dtype('uint32')
+    """
+
+    def unwrap(x: Any) -> Any:
+        if isinstance(x, jax.Array) and jax.dtypes.issubdtype(
+            x.dtype, jax.dtypes.prng_key
+        ):
+            return jax.random.key_data(x)
+        return x
+
+    return jax.tree.map(unwrap, input_tree)
