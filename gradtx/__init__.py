@@ -218,7 +218,9 @@ from gradtx.tree import set as tree_set
 
 __version__ = "0.1.0"
 from gradtx import contrib as contrib
+from gradtx import linalg as linalg
 from gradtx import losses as losses
+from gradtx import microbatching as microbatching
 from gradtx import tree_utils as tree_utils
 from gradtx.combinators import ConditionallyMaskState as ConditionallyMaskState
 from gradtx.combinators import (
@@ -247,15 +249,22 @@ from gradtx.core import EmptyState as AdaptiveGradClipState
 from gradtx.core import EmptyState as ClipByGlobalNormState
 from gradtx.core import EmptyState as ClipState
 from gradtx.core import EmptyState as ScaleState
+from gradtx.linalg import matrix_inverse_pth_root as matrix_inverse_pth_root
+from gradtx.linalg import multi_normal as multi_normal
+from gradtx.linalg import nnls as nnls
+from gradtx.linalg import power_iteration as power_iteration
 from gradtx.losses import convex_kl_divergence as convex_kl_divergence
 from gradtx.losses import cosine_distance as cosine_distance
 from gradtx.losses import cosine_similarity as cosine_similarity
+from gradtx.losses import ctc_loss as ctc_loss
+from gradtx.losses import ctc_loss_with_forward_probs as ctc_loss_with_forward_probs
 from gradtx.losses import generalized_kl_divergence as generalized_kl_divergence
 from gradtx.losses import hinge_loss as hinge_loss
 from gradtx.losses import huber_loss as huber_loss
 from gradtx.losses import kl_divergence as kl_divergence
 from gradtx.losses import l2_loss as l2_loss
 from gradtx.losses import log_cosh as log_cosh
+from gradtx.losses import ntxent as ntxent
 from gradtx.losses import safe_softmax_cross_entropy as safe_softmax_cross_entropy
 from gradtx.losses import sigmoid_binary_cross_entropy as sigmoid_binary_cross_entropy
 from gradtx.losses import sigmoid_focal_loss as sigmoid_focal_loss
@@ -265,6 +274,7 @@ from gradtx.losses import (
     softmax_cross_entropy_with_integer_labels as softmax_cross_entropy_with_integer_labels,  # noqa: E501
 )
 from gradtx.losses import squared_error as squared_error
+from gradtx.microbatching import microbatch as microbatch
 from gradtx.numerics import safe_increment as safe_increment
 from gradtx.numerics import safe_int32_increment as safe_int32_increment
 from gradtx.numerics import safe_norm as safe_norm
@@ -439,6 +449,8 @@ __all__ = [
     "cosine_distance",
     "cosine_onecycle_schedule",
     "cosine_similarity",
+    "ctc_loss",
+    "ctc_loss_with_forward_probs",
     "cyclic_schedule",
     "decay_mask",
     "ema",
@@ -464,6 +476,7 @@ __all__ = [
     "lamb",
     "lars",
     "lbfgs",
+    "linalg",
     "linear_onecycle_schedule",
     "linear_schedule",
     "lion",
@@ -474,18 +487,24 @@ __all__ = [
     "map_leaves",
     "masked",
     "master_weights",
+    "matrix_inverse_pth_root",
     "measure_with_ema",
+    "microbatch",
+    "microbatching",
     "monitor",
     "monitor_norms",
+    "multi_normal",
     "multi_transform",
     "muon",
     "nadam",
     "nadamw",
     "named_chain",
+    "nnls",
     "noisy_sgd",
     "normalize",
     "normalize_by_update_norm",
     "novograd",
+    "ntxent",
     "one_cycle_schedule",
     "optimistic_adam",
     "optimistic_adam_v2",
@@ -500,6 +519,7 @@ __all__ = [
     "polyak_averaging",
     "polyak_sgd",
     "polynomial_schedule",
+    "power_iteration",
     "prodigy",
     "radam",
     "reduce_on_plateau",

@@ -28,6 +28,8 @@ def test_all_matches_the_module_namespace() -> None:
                 "losses",
                 "contrib",
                 "tree_utils",
+                "microbatching",
+                "linalg",
             }
         )
     }

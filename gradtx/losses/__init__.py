@@ -29,15 +29,30 @@ from gradtx.losses._binary import (
     sigmoid_binary_cross_entropy as sigmoid_binary_cross_entropy,
 )
 from gradtx.losses._binary import sigmoid_focal_loss as sigmoid_focal_loss
+from gradtx.losses._ctc import ctc_loss as ctc_loss
+from gradtx.losses._ctc import (
+    ctc_loss_with_forward_probs as ctc_loss_with_forward_probs,
+)
 from gradtx.losses._divergence import convex_kl_divergence as convex_kl_divergence
 from gradtx.losses._divergence import (
     generalized_kl_divergence as generalized_kl_divergence,
 )
 from gradtx.losses._divergence import kl_divergence as kl_divergence
+from gradtx.losses._log_target_kl import (
+    kl_divergence_with_log_targets as kl_divergence_with_log_targets,
+)
+from gradtx.losses._margin import multiclass_hinge_loss as multiclass_hinge_loss
+from gradtx.losses._margin import (
+    multiclass_perceptron_loss as multiclass_perceptron_loss,
+)
+from gradtx.losses._margin import perceptron_loss as perceptron_loss
+from gradtx.losses._poly import poly_loss_cross_entropy as poly_loss_cross_entropy
 from gradtx.losses._regression import huber_loss as huber_loss
 from gradtx.losses._regression import l2_loss as l2_loss
 from gradtx.losses._regression import log_cosh as log_cosh
 from gradtx.losses._regression import squared_error as squared_error
+from gradtx.losses._self_supervised import ntxent as ntxent
+from gradtx.losses._self_supervised import triplet_margin_loss as triplet_margin_loss
 from gradtx.losses._similarity import cosine_distance as cosine_distance
 from gradtx.losses._similarity import cosine_similarity as cosine_similarity
 from gradtx.losses._smoothing import smooth_labels as smooth_labels
@@ -53,12 +68,20 @@ __all__ = [
     "convex_kl_divergence",
     "cosine_distance",
     "cosine_similarity",
+    "ctc_loss",
+    "ctc_loss_with_forward_probs",
     "generalized_kl_divergence",
     "hinge_loss",
     "huber_loss",
     "kl_divergence",
+    "kl_divergence_with_log_targets",
     "l2_loss",
     "log_cosh",
+    "multiclass_hinge_loss",
+    "multiclass_perceptron_loss",
+    "ntxent",
+    "perceptron_loss",
+    "poly_loss_cross_entropy",
     "safe_softmax_cross_entropy",
     "sigmoid_binary_cross_entropy",
     "sigmoid_focal_loss",
@@ -66,4 +89,5 @@ __all__ = [
     "softmax_cross_entropy",
     "softmax_cross_entropy_with_integer_labels",
     "squared_error",
+    "triplet_margin_loss",
 ]
