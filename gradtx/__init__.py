@@ -217,10 +217,14 @@ from gradtx.tree import get as tree_get
 from gradtx.tree import set as tree_set
 
 __version__ = "0.1.0"
+from gradtx import assignment as assignment
 from gradtx import contrib as contrib
 from gradtx import linalg as linalg
 from gradtx import losses as losses
 from gradtx import microbatching as microbatching
+from gradtx import perturbations as perturbations
+from gradtx import projections as projections
+from gradtx import second_order as second_order
 from gradtx import tree_utils as tree_utils
 from gradtx.combinators import ConditionallyMaskState as ConditionallyMaskState
 from gradtx.combinators import (
@@ -298,6 +302,7 @@ from gradtx.transforms import ApplyEvery as ApplyEvery
 from gradtx.transforms import MonitorState as MonitorState
 from gradtx.transforms import NonNegativeParamsState as NonNegativeParamsState
 from gradtx.transforms import ReduceLROnPlateauState as ReduceLROnPlateauState
+from gradtx.transforms import ScaleByStddevState as ScaleByRStdDevState
 from gradtx.transforms import SnapshotState as SnapshotState
 from gradtx.transforms import ZeroNansState as ZeroNansState
 from gradtx.transforms import adaptive_grad_clip as adaptive_grad_clip
@@ -384,6 +389,7 @@ __all__ = [
     "ScaleByNadamState",
     "ScaleByNovogradState",
     "ScaleByOptimisticGradientState",
+    "ScaleByRStdDevState",
     "ScaleByRmsState",
     "ScaleByRpropState",
     "ScaleByRssState",
@@ -431,6 +437,7 @@ __all__ = [
     "apply_updates",
     "asgd",
     "asgd_eval_params",
+    "assignment",
     "augment",
     "bias_correction",
     "centralize",
@@ -514,6 +521,7 @@ __all__ = [
     "per_example_global_norm_clip",
     "per_example_layer_norm_clip",
     "periodic_update",
+    "perturbations",
     "piecewise_constant_schedule",
     "piecewise_interpolate_schedule",
     "polyak_averaging",
@@ -521,6 +529,7 @@ __all__ = [
     "polynomial_schedule",
     "power_iteration",
     "prodigy",
+    "projections",
     "radam",
     "reduce_on_plateau",
     "rmsprop",
@@ -572,6 +581,7 @@ __all__ = [
     "schedule_free_eval_params",
     "schedule_free_sgd",
     "schedules",
+    "second_order",
     "selective_transform",
     "set_to_zero",
     "sgd",

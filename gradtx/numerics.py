@@ -118,7 +118,8 @@ def safe_increment(count: Any) -> jax.Array:
       The incremented counter, in ``count``'s dtype.
 
     Raises:
-      TypeError: ``count`` is neither integer nor floating point.
+      ValueError: ``count`` is neither integer nor floating point (a bool or
+        complex counter), as in optax.
 
     Example:
       >>> import gradtx, jax.numpy as jnp
@@ -132,13 +133,16 @@ def safe_increment(count: Any) -> jax.Array:
         top = jnp.finfo(count.dtype).max
     else:
         raise validate.error(
-            TypeError,
+            ValueError,
             "safe_increment",
             f"count must be an integer or floating-point array, got dtype "
             f"{count.dtype}.",
         )
+    # The maximum as an array of count's dtype: a Python int above int32's
+    # range (uint32's, uint64's maximum) cannot be passed as a weak int.
+    top = jnp.asarray(top, count.dtype)
     one = jnp.ones((), count.dtype)
-    return jnp.where(count < top, count + one, jnp.asarray(top, count.dtype))
+    return jnp.where(count < top, count + one, top)
 
 
 def safe_int32_increment(count: Any) -> jax.Array:

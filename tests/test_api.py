@@ -30,6 +30,10 @@ def test_all_matches_the_module_namespace() -> None:
                 "tree_utils",
                 "microbatching",
                 "linalg",
+                "projections",
+                "second_order",
+                "assignment",
+                "perturbations",
             }
         )
     }

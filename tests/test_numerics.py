@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -66,8 +68,29 @@ def test_safe_int32_increment_takes_int32_only() -> None:
     assert int(gradtx.safe_int32_increment(jnp.asarray(1, jnp.int32))) == 2
     with pytest.raises(TypeError, match="safe_int32_increment: count must be int32"):
         gradtx.safe_int32_increment(jnp.asarray(1.0, jnp.float32))
-    with pytest.raises(TypeError, match="safe_increment: count must be"):
-        gradtx.safe_increment(jnp.asarray(True))
+
+
+@pytest.mark.parametrize("dtype", [jnp.bool_, jnp.complex64])
+def test_safe_increment_rejects_bool_and_complex_with_optax_s_value_error(
+    dtype: Any,
+) -> None:
+    count = jnp.asarray(1, dtype)
+    with pytest.raises(ValueError):
+        optax.safe_increment(count)
+    with pytest.raises(ValueError, match="safe_increment: count must be"):
+        gradtx.safe_increment(count)
+
+
+@pytest.mark.parametrize("dtype", [jnp.uint8, jnp.uint16, jnp.uint32])
+def test_safe_increment_of_unsigned_counters_saturates_as_optax_s(
+    dtype: Any,
+) -> None:
+    top = jnp.asarray(jnp.iinfo(dtype).max, dtype)
+    step = jax.jit(gradtx.safe_increment)
+    assert step(top) == top
+    assert step(top).dtype == top.dtype
+    assert int(step(jnp.asarray(3, dtype))) == 4
+    assert step(top) == optax.safe_increment(top)
 
 
 def test_optax_s_state_aliases_are_the_same_classes() -> None:

@@ -11,6 +11,7 @@ from gradtx._internal import validate
 from gradtx.core import (
     EmptyState,
     GradientTransformation,
+    GradientTransformationExtraArgs,
     MaskedState,
     Params,
     Updates,
@@ -61,7 +62,7 @@ def _negate(mask: Mask) -> Mask:
     return flip(mask)
 
 
-def freeze(mask: Mask) -> GradientTransformation:
+def freeze(mask: Mask) -> GradientTransformationExtraArgs:
     """Zeroes the updates of the leaves where ``mask`` is True (they are frozen).
 
     The same as ``masked(set_to_zero(), mask)``: stateless, and as ``optax.freeze``
@@ -75,7 +76,8 @@ def freeze(mask: Mask) -> GradientTransformation:
         in :func:`~gradtx.masked`.
 
     Returns:
-      A stateless :class:`~gradtx.GradientTransformation`.
+      A :class:`~gradtx.GradientTransformationExtraArgs` with state
+      ``MaskedState(EmptyState())``.
 
     Raises:
       TypeError: a mask leaf is not a bool.
@@ -94,7 +96,7 @@ def freeze(mask: Mask) -> GradientTransformation:
 
 def selective_transform(
     optimizer: GradientTransformation, *, freeze_mask: Mask
-) -> GradientTransformation:
+) -> GradientTransformationExtraArgs:
     """Runs ``optimizer`` on the unfrozen leaves only; frozen ones get zeros.
 
     The optimizer keeps no state for leaves where ``freeze_mask`` is True (a
@@ -107,7 +109,7 @@ def selective_transform(
         prefix of the params), or a function ``params -> such a tree``.
 
     Returns:
-      A :class:`~gradtx.GradientTransformation` whose state is a
+      A :class:`~gradtx.GradientTransformationExtraArgs` whose state is a
       :class:`~gradtx.MaskedState` holding ``optimizer``'s state over the
       unfrozen leaves.
 
@@ -140,4 +142,4 @@ def selective_transform(
         zeroed, _ = zero.update(updates, MaskedState(EmptyState()), params)
         return zeroed, state
 
-    return GradientTransformation(inner.init, update)
+    return GradientTransformationExtraArgs(inner.init, update)

@@ -118,6 +118,8 @@ def inject_hyperparams(
       :class:`InjectHyperparamsState`.
 
     Raises:
+      ValueError: ``static_args`` names an argument that ``inner_factory``
+        does not take (as in optax).
       TypeError: at build time, arguments that ``inner_factory`` does not take
         (the message names them).
 
@@ -167,6 +169,8 @@ def inject_stateful_hyperparams(
       :class:`InjectStatefulHyperparamsState`.
 
     Raises:
+      ValueError: ``static_args`` names an argument that ``inner_factory``
+        does not take.
       TypeError: at build time, arguments that ``inner_factory`` does not take.
 
     Example:
@@ -209,12 +213,20 @@ def _injector(
         why="(an integer or bool dtype would truncate a learning rate of 1e-3 to 0)",
     )
     static = {static_args} if isinstance(static_args, str) else set(static_args)
-    static.add("mask")  # a mask function is never a schedule
-    static.add("key")  # a PRNG key or seed (add_noise, noisy_sgd) is not tuned
     try:
         signature = inspect.signature(inner_factory)
     except (TypeError, ValueError):
         signature = None
+    if signature is not None and not static <= set(signature.parameters):
+        fn = getattr(inner_factory, "__name__", "inner_factory")
+        raise validate.error(
+            ValueError,
+            name,
+            f"static_args {sorted(static - set(signature.parameters))} are not "
+            f"arguments of {fn}, which takes {list(signature.parameters)}.",
+        )
+    static.add("mask")  # a mask function is never a schedule
+    static.add("key")  # a PRNG key or seed (add_noise, noisy_sgd) is not tuned
 
     def build(*args: Any, **kwargs: Any) -> GradientTransformation:
         if signature is not None:

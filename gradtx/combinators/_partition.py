@@ -10,6 +10,7 @@ import jax
 from gradtx._internal import validate
 from gradtx.core import (
     GradientTransformation,
+    GradientTransformationExtraArgs,
     MaskedState,
     Params,
     Updates,
@@ -60,7 +61,7 @@ def partition(
     param_labels: Labels,
     *,
     mask_compatible_extra_args: bool = False,
-) -> GradientTransformation:
+) -> GradientTransformationExtraArgs:
     """Applies a different transformation to each labelled group of parameters.
 
     ``param_labels`` gives every leaf (or, as a prefix tree, every subtree) a
@@ -83,7 +84,7 @@ def partition(
         :func:`~gradtx.masked` and optax's keyword do).
 
     Returns:
-      A :class:`~gradtx.GradientTransformation` with state
+      A :class:`~gradtx.GradientTransformationExtraArgs` with state
       :class:`PartitionState`.
 
     Raises:
@@ -140,7 +141,7 @@ def partition(
             ).update(updates, state.inner_states[k], params, **extra_args)
         return updates, PartitionState(new_states)
 
-    return GradientTransformation(init, update)
+    return GradientTransformationExtraArgs(init, update)
 
 
 multi_transform = partition

@@ -5,12 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from gradtx.core._kit import as_transformation, with_extra_args_support
-from gradtx.core._types import GradientTransformation, OptState, Params, Updates
+from gradtx.core._types import (
+    GradientTransformation,
+    GradientTransformationExtraArgs,
+    OptState,
+    Params,
+    Updates,
+)
 
 __all__ = ["chain", "named_chain"]
 
 
-def chain(*args: GradientTransformation) -> GradientTransformation:
+def chain(*args: GradientTransformation) -> GradientTransformationExtraArgs:
     """Applies transformations one after the other; the state is a tuple of theirs.
 
     Any object with ``init`` and ``update`` works, optax's transformations
@@ -21,8 +27,9 @@ def chain(*args: GradientTransformation) -> GradientTransformation:
       *args: the transformations, applied first to last.
 
     Returns:
-      A :class:`GradientTransformation` whose state is a tuple with one entry per
-      transformation.
+      A :class:`GradientTransformationExtraArgs` (as optax's ``chain``, even when
+      no argument takes extra arguments) whose state is a tuple with one entry
+      per transformation.
 
     Raises:
       TypeError: an argument is not a transformation (e.g. ``gradtx.adam``
@@ -60,19 +67,19 @@ def chain(*args: GradientTransformation) -> GradientTransformation:
             new_state.append(s)
         return updates, tuple(new_state)
 
-    return GradientTransformation(init, update)
+    return GradientTransformationExtraArgs(init, update)
 
 
 def named_chain(
     *args: tuple[str, GradientTransformation],
-) -> GradientTransformation:
+) -> GradientTransformationExtraArgs:
     """Like :func:`chain`, but the state is a dict keyed by the given names.
 
     Args:
       *args: ``(name, transformation)`` pairs, applied first to last.
 
     Returns:
-      A :class:`GradientTransformation` whose state is ``{name: state}``, so a
+      A :class:`GradientTransformationExtraArgs` whose state is ``{name: state}``, so a
       part of the state can be read by name (see :func:`gradtx.tree_get`).
 
     Raises:
@@ -125,4 +132,4 @@ def named_chain(
         )
         return updates, dict(zip(names, new, strict=True))
 
-    return GradientTransformation(init, update)
+    return GradientTransformationExtraArgs(init, update)

@@ -9,7 +9,13 @@ import jax
 
 from gradtx._internal import validate
 from gradtx.core._kit import as_transformation, with_extra_args_support
-from gradtx.core._types import GradientTransformation, OptState, Params, Updates
+from gradtx.core._types import (
+    GradientTransformation,
+    GradientTransformationExtraArgs,
+    OptState,
+    Params,
+    Updates,
+)
 from gradtx.tree import Mask, apply_mask, check_mask, resolve_mask
 
 __all__ = ["MaskedState", "masked"]
@@ -26,7 +32,7 @@ def masked(
     mask: Mask,
     *,
     mask_compatible_extra_args: bool = False,
-) -> GradientTransformation:
+) -> GradientTransformationExtraArgs:
     r"""Applies ``inner`` only to the leaves where ``mask`` is True.
 
     Leaves where the mask is False pass through unchanged, and ``inner`` keeps
@@ -49,7 +55,8 @@ def masked(
         say), as optax's keyword does; other extra arguments pass as they are.
 
     Returns:
-      A :class:`~gradtx.GradientTransformation` with state :class:`MaskedState`.
+      A :class:`~gradtx.GradientTransformationExtraArgs` with state
+      :class:`MaskedState`.
 
     Raises:
       TypeError: a mask leaf is not a bool.
@@ -110,4 +117,4 @@ def masked(
         )
         return merged, MaskedState(inner_state=inner_state)
 
-    return GradientTransformation(init, update)
+    return GradientTransformationExtraArgs(init, update)

@@ -150,6 +150,8 @@ def lars(
     check_mask(weight_decay_mask)
     check_mask(trust_ratio_mask)
     validate.number("lars", "weight_decay", weight_decay, low=0.0, allow_schedule=True)
+    # trace accepts decay=1 (a plain sum); as a momentum it would never forget.
+    validate.number("lars", "momentum", momentum, low=0.0, high=1.0, high_open=True)
     ratio = functools.partial(
         scale_by_trust_ratio, trust_coefficient=trust_coefficient, eps=eps
     )

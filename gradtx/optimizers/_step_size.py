@@ -73,8 +73,8 @@ def polyak_sgd(
       ``value=``, the loss at the params.
 
     Raises:
-      ValueError: a hyperparameter is out of range; at update time, no
-        ``value``.
+      ValueError: a hyperparameter is out of range.
+      TypeError: at update time, no ``value``.
 
     Example:
       >>> import gradtx, jax, jax.numpy as jnp

@@ -17,6 +17,7 @@ f(w + \eta u)` is :math:`\mathrm{Re} \sum u\, g`.
 from __future__ import annotations
 
 import inspect
+import math
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -83,8 +84,9 @@ def objective(
         raise validate.error(
             TypeError,
             fn,
-            f"update got the keyword arguments {unused}, which value_fn does not "
-            "take; extra keyword arguments are passed to value_fn (a batch, say).",
+            f"Unexpected keyword arguments {unused} passed to update: value_fn "
+            "does not take them (update passes its extra keyword arguments to "
+            "value_fn: a batch, say).",
         )
     return dict(extra_args), value_fn
 
@@ -155,7 +157,8 @@ def scale_by_backtracking_linesearch(
     Args:
       max_backtracking_steps: how many times :math:`\eta` may shrink (an int
         >= 1; ``value_fn`` is called at most one time more).
-      slope_rtol: :math:`c \in (0, 1)`.
+      slope_rtol: :math:`c \in [0, 1)` (0: a simple decrease, :math:`f(w +
+        \eta u) \le (1 + r) f(w) + a`).
       decrease_factor: :math:`\delta \in (0, 1)`.
       increase_factor: :math:`\gamma_{inc} \ge 1` (``math.inf``: start each step
         at ``max_learning_rate``).
@@ -196,9 +199,7 @@ def scale_by_backtracking_linesearch(
         fn, "max_backtracking_steps", max_backtracking_steps, low=1,
         meaning="times the step size may shrink",
     )  # fmt: skip
-    validate.number(
-        fn, "slope_rtol", slope_rtol, low=0.0, high=1.0, low_open=True, high_open=True
-    )
+    validate.number(fn, "slope_rtol", slope_rtol, low=0.0, high=1.0, high_open=True)
     validate.number(
         fn,
         "decrease_factor",
@@ -208,7 +209,10 @@ def scale_by_backtracking_linesearch(
         low_open=True,
         high_open=True,
     )
-    if increase_factor != float("inf"):
+    # A Python bool, decided here: the factor may be an array (or a tracer,
+    # under inject_hyperparams), and update may run inside a trace.
+    restart = validate.concrete_float(increase_factor) == math.inf
+    if not restart:
         validate.number(fn, "increase_factor", increase_factor, low=1.0)
     validate.number(fn, "max_learning_rate", max_learning_rate, low=0.0, low_open=True)
     validate.number(fn, "atol", atol, low=0.0)
@@ -259,7 +263,7 @@ def scale_by_backtracking_linesearch(
             new_value = f(along(params, eta, updates))
             return eta, new_value, error(eta, new_value), i + 1
 
-        if increase_factor == float("inf"):  # (inf * 0 would be NaN)
+        if restart:  # (inf * 0 would be NaN)
             eta0 = jnp.asarray(max_learning_rate)
         else:
             eta0 = jnp.minimum(increase_factor * state.learning_rate, max_learning_rate)
@@ -355,8 +359,8 @@ def value_and_grad_from_state(
 
         def compute() -> tuple[jax.Array, Any]:
             v, g = jax.value_and_grad(value_fn)(params, *fn_args, **fn_kw)
-            return v.astype(value.dtype), jax.tree.map(
-                lambda a, b: a.astype(b.dtype), g, grad
+            return jnp.asarray(v).astype(value.dtype), jax.tree.map(
+                lambda a, b: jnp.asarray(a).astype(b.dtype), g, grad
             )
 
         return jax.lax.cond(jnp.isfinite(value), lambda: (value, grad), compute)

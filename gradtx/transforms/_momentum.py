@@ -43,7 +43,9 @@ def trace(
     :func:`ema`, the new update enters with weight 1, not :math:`1-\mu`.
 
     Args:
-      decay: the momentum :math:`\mu \in [0, 1)`.
+      decay: the momentum :math:`\mu \in [0, 1]`; :math:`\mu = 1` keeps the
+        plain sum of all updates (an accumulator; as momentum it never
+        forgets, so optimizers use :math:`\mu < 1`).
       nesterov: use Nesterov's accelerated form.
       accumulator_dtype: dtype of :math:`v` (default: each param's dtype).
 
@@ -51,7 +53,7 @@ def trace(
       A :class:`~gradtx.GradientTransformation` with state :class:`TraceState`.
 
     Raises:
-      ValueError: ``decay`` is outside :math:`[0, 1)`.
+      ValueError: ``decay`` is outside :math:`[0, 1]`.
 
     Example:
       >>> import gradtx, jax.numpy as jnp
@@ -63,7 +65,9 @@ def trace(
       Array([1.5], dtype=float32)
     """
     fn = validate.who("trace")
-    validate.number(fn, "decay", decay, **DECAY)
+    # Unlike an average's decay, 1 is meaningful here: the sum of all updates
+    # (optax's tests use trace(1.0) as an accumulator).
+    validate.number(fn, "decay", decay, low=0.0, high=1.0)
     validate.boolean(fn, "nesterov", nesterov)
 
     def init(params: Params) -> TraceState:

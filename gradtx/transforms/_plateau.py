@@ -74,7 +74,9 @@ def reduce_on_plateau(
       :class:`ReduceLROnPlateauState`; its ``update`` needs ``value=``.
 
     Raises:
-      ValueError: an argument out of range; at update time, no ``value``.
+      ValueError: an argument out of range.
+      TypeError: at update time, no ``value`` (a missing argument, as in
+        optax, whose ``update`` requires it).
 
     Example:
       >>> import gradtx, jax.numpy as jnp
@@ -148,9 +150,9 @@ def reduce_on_plateau(
         value: Any = None,
         **_: Any,
     ) -> tuple[Updates, ReduceLROnPlateauState]:
+        if value is None:  # a missing argument, checked first, as optax's
+            raise validate.error(TypeError, fn, _NEEDS_VALUE)
         validate.updates(fn, updates, params)
-        if value is None:
-            raise validate.error(ValueError, fn, _NEEDS_VALUE)
         if jnp.shape(value) != ():
             raise validate.error(
                 ValueError, fn, f"value must be a scalar, got shape {jnp.shape(value)}."

@@ -73,7 +73,9 @@ def scale_by_polyak(
 
     Raises:
       ValueError: a hyperparameter is out of range or ``variant`` unknown; at
-        update time, no ``value``, or a ``value`` that is not a scalar.
+        update time, a ``value`` that is not a scalar.
+      TypeError: at update time, no ``value`` (a missing argument, as in
+        optax, whose ``update`` requires it).
 
     Example:
       >>> import gradtx, jax.numpy as jnp
@@ -96,9 +98,9 @@ def scale_by_polyak(
         value: Any = None,
         **_: Any,
     ) -> tuple[Updates, EmptyState]:
+        if value is None:  # a missing argument, checked first, as optax's
+            raise validate.error(TypeError, fn, _NEEDS_VALUE)
         validate.updates(fn, updates, params)
-        if value is None:
-            raise validate.error(ValueError, fn, _NEEDS_VALUE)
         if jnp.shape(value) != ():
             raise validate.error(
                 ValueError,

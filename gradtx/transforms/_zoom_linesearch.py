@@ -10,6 +10,7 @@ condition cannot be met). What the line searches share is in
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -189,7 +190,7 @@ def scale_by_zoom_linesearch(
     validate.number(
         fn, "slope_rtol", slope_rtol, low=0.0, high=1.0, low_open=True, high_open=True
     )
-    if curv_rtol != float("inf"):
+    if validate.concrete_float(curv_rtol) != math.inf:
         validate.number(fn, "curv_rtol", curv_rtol, low=0.0, low_open=True)
     validate.optional_number(fn, "approx_dec_rtol", approx_dec_rtol, low=0.0)
     validate.number(fn, "stepsize_precision", stepsize_precision, low=0.0)

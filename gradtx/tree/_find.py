@@ -152,6 +152,14 @@ def get_all_with_path(
     return found
 
 
+_CANNOT_MAP = (
+    "map_params finds the params' copies in the state by calling init with "
+    "that placeholder, so a transformation whose init reads the params' "
+    "structure (flatten, say) cannot be mapped; map the state with jax.tree.map "
+    "instead."
+)
+
+
 class _ParamsPlaceholder:
     """Stands for the params when an ``init`` is traced by :func:`map_params`."""
 
@@ -159,6 +167,13 @@ class _ParamsPlaceholder:
 jax.tree_util.register_pytree_node(
     _ParamsPlaceholder, lambda _: ((), None), lambda _, __: _ParamsPlaceholder()
 )
+
+
+def is_params_placeholder(x: Any) -> bool:
+    """Whether ``x`` is the stand-in for the params that :func:`map_params`
+    gives to an ``init`` (a mask, which needs the params' structure, then
+    keeps it whole: see ``resolve_mask``)."""
+    return isinstance(x, _ParamsPlaceholder)
 
 
 @runtime_checkable
@@ -201,8 +216,12 @@ def map_params(
 
     Raises:
       ValueError: ``initable``'s init cannot run on a placeholder for the
-        params (its init reads their structure, as ``masked`` with a mask tree
-        does).
+        params, or gives a state of another structure (its init reads their
+        structure, as ``flatten``'s does).
+        ``masked`` (and so ``partition``, ``freeze``...) can be mapped, with a
+        mask tree or a mask function, as in optax: its masked-out leaves are
+        ``MaskedNode()`` in the params-shaped parts (pass
+        ``is_leaf=lambda v: isinstance(v, MaskedNode)`` to see them).
 
     Example:
       >>> import gradtx, gradtx.tree, jax.numpy as jnp
@@ -222,10 +241,20 @@ def map_params(
             ValueError,
             "map_params",
             "initable's init failed on the placeholder that stands for the params "
-            f"({type(e).__name__}: {e}). map_params finds the params' copies in "
-            "the state by calling init with it, so a transformation whose init "
-            "reads the params' structure (masked with a mask tree, flatten) cannot "
-            "be mapped; map the state with jax.tree.map instead.",
+            f"({type(e).__name__}: {e}). {_CANNOT_MAP}",
+        ) from e
+    marked = jax.tree.structure(
+        with_placeholders, is_leaf=lambda v: isinstance(v, _ParamsPlaceholder)
+    )
+    try:
+        marked.flatten_up_to(state)  # type: ignore[attr-defined]
+    except (TypeError, ValueError) as e:
+        raise validate.error(
+            ValueError,
+            "map_params",
+            "state does not have the structure that initable's init gives for "
+            f"the placeholder that stands for the params. {_CANNOT_MAP} (Or "
+            "state is not a state of this initable.)",
         ) from e
 
     def visit(marker: Any, value: Any) -> Any:

@@ -2,8 +2,8 @@
 
 A mask is a pytree of Python bools with the structure of the params, or a
 prefix of it (one bool for a whole subtree), or a function ``params -> such a
-tree``. The bools must be Python bools (known when a step is traced), not
-arrays: a mask decides the structure of an optimizer's state.
+tree``. The bools must be Python (or NumPy) bools, known when a step is
+traced, not JAX arrays: a mask decides the structure of an optimizer's state.
 :func:`resolve_mask` turns a mask into one bool per leaf of the params, and
 :func:`apply_mask` puts a :class:`MaskedNode` where the mask is False;
 :func:`decay_mask` is a ready-made mask function (weight decay's convention).
@@ -19,6 +19,7 @@ import jax
 import numpy as np
 
 from gradtx.tree._common import broadcast_prefix, map_trees, validate
+from gradtx.tree._find import is_params_placeholder
 
 __all__ = [
     "Mask",
@@ -90,7 +91,7 @@ def check_mask(mask: Mask) -> None:
       >>> import gradtx.tree, jax.numpy as jnp
       >>> gradtx.tree.check_mask({"w": jnp.array(True)})
       Traceback (most recent call last):
-      TypeError: check_mask: mask['w'] is Array(True, dtype=bool); mask leaves must be Python bools (True: transform this leaf), known when the step is traced, not arrays.
+      TypeError: check_mask: mask['w'] is Array(True, dtype=bool); mask leaves must be Python bools (True: transform this leaf), known when the step is traced (NumPy bools too), not JAX arrays.
     """  # noqa: E501
     if not is_mask_fn(mask):
         validate.mask_tree("check_mask", mask)
@@ -124,8 +125,14 @@ def resolve_mask(mask: Mask, params: Any) -> Any:
       >>> gradtx.tree.resolve_mask(lambda p: {"enc": True, "head": False}, params)
       {'enc': {'b': True, 'w': True}, 'head': False}
     """
+    if is_params_placeholder(params):
+        # map_params traces an init with a stand-in for the params: keep it
+        # whole, so the state holds it where the params' copies go (optax's
+        # masked does the same).
+        return True
     tree = mask(params) if is_mask_fn(mask) else mask
     validate.mask_tree("resolve_mask", tree)
+    tree = jax.tree.map(bool, tree)  # NumPy bools become Python's
     return broadcast_prefix(
         tree, params, names=("mask", "params"), hint=_PREFIX_HINT, who="resolve_mask"
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 
 import gradtx
 
@@ -53,3 +54,18 @@ def test_set_to_zero_keeps_shapes_and_dtypes() -> None:
     for x, y in zip(jax.tree.leaves(out), jax.tree.leaves(tree), strict=True):
         assert x.shape == y.shape and x.dtype == y.dtype
         assert not np.any(np.asarray(x))
+
+
+def test_a_numpy_bool_freezes_all_or_nothing_as_in_optax() -> None:
+    for flag in (np.array(True), np.array(False), np.bool_(True)):
+        for ours, theirs in (
+            (gradtx.freeze(flag), optax.freeze(flag)),
+            (
+                gradtx.selective_transform(gradtx.sgd(1.0), freeze_mask=flag),
+                optax.selective_transform(optax.sgd(1.0), freeze_mask=flag),
+            ),
+        ):
+            got, _ = ours.update(GRADS, ours.init(PARAMS), PARAMS)
+            want, _ = theirs.update(GRADS, theirs.init(PARAMS), PARAMS)
+            for x, y in zip(jax.tree.leaves(got), jax.tree.leaves(want), strict=True):
+                np.testing.assert_array_equal(x, y)

@@ -94,6 +94,20 @@ def test_unknown_arguments_fail_at_build_time() -> None:
         gradtx.inject_hyperparams(gradtx.adam)(learning_rate=0.1, learning_rte=0.1)
 
 
+@pytest.mark.parametrize("static_args", ["lr", ["lr"]])
+@pytest.mark.parametrize(
+    "inject", [gradtx.inject_hyperparams, gradtx.inject_stateful_hyperparams]
+)
+def test_static_args_must_name_arguments_of_the_factory(
+    inject: Any, static_args: Any
+) -> None:
+    # optax raises ValueError too; "lr" is not scale's argument (step_size is).
+    with pytest.raises(ValueError, match=r"static_args \['lr'\] are not arguments"):
+        inject(gradtx.scale, static_args=static_args)
+    tx = inject(gradtx.scale, static_args="step_size")(step_size=2.0)
+    assert not tx.init(jnp.zeros(1)).hyperparams
+
+
 def test_dtype_arguments_are_passed_not_taken_for_schedules() -> None:
     # A dtype class is callable; it was injected as a schedule (and crashed).
     tx = gradtx.inject_hyperparams(gradtx.adam)(

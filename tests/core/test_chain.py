@@ -117,3 +117,26 @@ def test_flax_nnx_optimizer_with_named_chain_and_a_mask_function() -> None:
     np.testing.assert_allclose(model.kernel[...], 0.5 * kernel0, rtol=1e-6)
     np.testing.assert_allclose(model.bias[...], 1.0)
     assert int(gradtx.tree_get(nnx.as_pure(opt.opt_state), "sgd/count")) == 1
+
+
+def test_chains_are_extra_args_transformations_as_in_optax() -> None:
+    """optax's chain and named_chain return GradientTransformationExtraArgs,
+    even over plain transformations; so do gradtx's (and the aliases built on
+    them), so ``isinstance`` checks agree."""
+    plain = gradtx.GradientTransformation(
+        lambda p: {},
+        lambda u, s, p=None: (u, s),  # type: ignore[arg-type]  # no **extra_args
+    )
+    oplain = optax.GradientTransformation(lambda p: {}, lambda u, s, p=None: (u, s))
+    pairs = [
+        (gradtx.chain(plain, plain), optax.chain(oplain, oplain)),
+        (gradtx.named_chain(("a", plain)), optax.named_chain(("a", oplain))),
+        (gradtx.adam(1e-3), optax.adam(1e-3)),
+    ]
+    for ours, theirs in pairs:
+        assert isinstance(theirs, optax.GradientTransformationExtraArgs)
+        assert isinstance(ours, gradtx.GradientTransformationExtraArgs)
+        assert gradtx.with_extra_args_support(ours) is ours
+    tx = gradtx.chain(plain, plain)
+    u, _ = tx.update(jnp.ones(2), tx.init(jnp.zeros(2)), loss=1.0)  # dropped
+    np.testing.assert_array_equal(u, jnp.ones(2))

@@ -122,3 +122,24 @@ def test_mask_compatible_extra_args_masks_trees_shaped_like_the_updates() -> Non
     plain = gradtx.masked(_scale_by_tags(), mask)
     with pytest.raises(ValueError):
         plain.update(params, plain.init(params), params, tags=tags)
+
+
+def test_masked_is_an_extra_args_transformation_as_in_optax() -> None:
+    """optax's masked, partition, freeze and selective_transform return
+    GradientTransformationExtraArgs; so do gradtx's."""
+    mask = {"w": True, "b": False}
+    built = [
+        (gradtx.masked(gradtx.sgd(0.1), mask), optax.masked(optax.sgd(0.1), mask)),
+        (
+            gradtx.partition({0: gradtx.sgd(0.1)}, 0),
+            optax.partition({0: optax.sgd(0.1)}, 0),
+        ),
+        (gradtx.freeze(mask), optax.freeze(mask)),
+        (
+            gradtx.selective_transform(gradtx.sgd(0.1), freeze_mask=mask),
+            optax.selective_transform(optax.sgd(0.1), freeze_mask=mask),
+        ),
+    ]
+    for ours, theirs in built:
+        assert isinstance(theirs, optax.GradientTransformationExtraArgs)
+        assert isinstance(ours, gradtx.GradientTransformationExtraArgs)

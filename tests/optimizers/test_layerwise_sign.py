@@ -381,12 +381,6 @@ def test_lion_smooth_refuses_complex_params() -> None:
     ("call", "message"),
     [
         (
-            lambda: gradtx.polyak_sgd().update(
-                jnp.ones(2), gradtx.polyak_sgd().init(jnp.ones(2))
-            ),
-            r"polyak_sgd: update needs value=",
-        ),
-        (
             lambda: gradtx.scale_by_polyak().update(
                 jnp.ones(2), gradtx.EmptyState(), value=jnp.ones(2)
             ),
@@ -413,6 +407,18 @@ def test_update_errors_say_what_is_missing(
         call()
 
 
+def test_polyak_without_value_raises_optax_s_type_error_first() -> None:
+    # optax's update requires value=: a missing argument is a TypeError, and
+    # it is reported before the updates are compared with the params.
+    w = jnp.ones(2)
+    for tx in (gradtx.polyak_sgd(), optax.polyak_sgd()):
+        with pytest.raises(TypeError):
+            tx.update((w, w), tx.init(w), w)
+    tx = gradtx.polyak_sgd()
+    with pytest.raises(TypeError, match=r"polyak_sgd: update needs value="):
+        tx.update(w, tx.init(w))
+
+
 # ------------------------------------------------------------------- errors
 
 
@@ -425,7 +431,11 @@ def test_update_errors_say_what_is_missing(
             ValueError,
             r"lars: weight_decay",
         ),
-        (lambda: gradtx.lars(0.1, momentum=1.0), ValueError, r"lars: decay must be"),
+        (
+            lambda: gradtx.lars(0.1, momentum=1.0),
+            ValueError,
+            r"lars: momentum must be in \[0, 1\)",
+        ),
         (lambda: gradtx.lars(0.1, eps=-1.0), ValueError, r"lars: eps must be"),
         (
             lambda: gradtx.lars(0.1, trust_coefficient=float("inf")),

@@ -16,6 +16,7 @@ keyword away).
 from __future__ import annotations
 
 import contextlib
+import itertools
 from collections.abc import Callable
 from typing import Any
 from unittest import mock
@@ -263,6 +264,86 @@ def test_zoom_with_the_keep_strategy_is_optax_s() -> None:
     )
 
 
+def test_backtracking_with_slope_rtol_0_is_optax_s_simple_decrease() -> None:
+    """``slope_rtol=0`` (c = 0) asks only for f(w + ηu) <= f(w): optax's path,
+    and f never increases."""
+    ls: dict[str, Any] = {"max_backtracking_steps": 50, "slope_rtol": 0.0}
+    ours = gradtx.chain(
+        gradtx.scale(-1.0), gradtx.scale_by_backtracking_linesearch(**ls)
+    )
+    theirs = optax.chain(
+        optax.scale(-1.0), optax.scale_by_backtracking_linesearch(**ls)
+    )
+    got = trajectory(ours, ROSENBROCK_X0, rosenbrock_x, 20)
+    assert_same_path(got, trajectory(theirs, ROSENBROCK_X0, rosenbrock_x, 20))
+    values = [float(rosenbrock_x(x)) for x in [ROSENBROCK_X0, *got]]
+    assert all(b <= a for a, b in itertools.pairwise(values))
+    assert values[-1] < values[0] / 2
+
+
+FLOATS = [jnp.float16, jnp.bfloat16, jnp.float32, jnp.float64]
+SEARCHES: dict[str, Callable[[Any], Any]] = {
+    # optax's test_dtype_stability, with factors in range (its 1e-5 is not).
+    "backtracking": lambda a: gradtx.scale_by_backtracking_linesearch(
+        5, a(1e-5), a(0.5), a(1.5), a(1e-5), a(1e-5), a(1e-5)
+    ),
+    "backtracking-inf": lambda a: gradtx.scale_by_backtracking_linesearch(
+        5, increase_factor=a(np.inf), max_learning_rate=a(2.0)
+    ),
+    "zoom": lambda a: gradtx.scale_by_zoom_linesearch(
+        5, None, a(1e-5), a(2.0), a(1e-5), a(0.9), a(1e-5), a(1e-5)
+    ),
+}
+
+
+@pytest.mark.parametrize("search", SEARCHES)
+@pytest.mark.parametrize("dtype", FLOATS, ids=lambda d: d.__name__)
+def test_line_search_states_keep_init_s_dtypes(search: str, dtype: Any) -> None:
+    """Hyperparameters that are arrays of another dtype, a value_fn returning
+    yet another, a Python float value: update's state has init's structure and
+    dtypes, so ``lax.cond`` takes it (also inside a trace)."""
+    x = jnp.array([1.0, 2.0], dtype)
+    dtypes = lambda t: jax.tree.map(lambda a: a.dtype, t)  # noqa: E731
+    for other in FLOATS:
+        tx = SEARCHES[search](lambda v, other=other: jnp.array(v, other))
+        state = tx.init(x)
+        new = _update_in_cond(tx, state, x, other)
+        assert dtypes(new) == dtypes(state)
+
+
+def _update_in_cond(tx: Any, state: Any, x: jax.Array, other: Any) -> Any:
+    """The state after an update in one branch of a ``lax.cond``, with a
+    value_fn returning ``other``."""
+    f = lambda w: jnp.sum(w**2).astype(other)  # noqa: E731
+    return jax.lax.cond(
+        jax.random.randint(jax.random.key(0), (), 0, 2) == 0,
+        lambda w: tx.update(w, state, w, value=1.0, grad=w, value_fn=f)[1],
+        lambda w: state,
+        x,
+    )
+
+
+def test_value_and_grad_from_state_takes_a_python_float_objective() -> None:
+    """Before the first step (the state's value is inf) it computes value and
+    gradient, also of a value_fn returning a Python float, in the state's
+    dtypes; after a step it returns those the line search kept."""
+    f = lambda w: jnp.sum(w**2)  # noqa: E731
+    search = gradtx.scale_by_backtracking_linesearch(15, store_grad=True)
+    tx = gradtx.chain(gradtx.sgd(1.0), search)
+    w = jnp.array([1.0, 2.0, 3.0], jnp.float32)
+    state = tx.init(w)
+    constant = jax.jit(gradtx.value_and_grad_from_state(lambda _: 1.0))
+    value, grad = constant(w, state=state)
+    assert value.dtype == grad.dtype == jnp.float32
+    assert float(value) == 1.0
+    np.testing.assert_array_equal(grad, np.zeros(3))
+    value, grad = jax.value_and_grad(f)(w)
+    _, state = tx.update(grad, state, w, value=value, grad=grad, value_fn=f)
+    value, grad = constant(w, state=state)
+    assert float(value) == float(gradtx.tree_get(state, "value")) != 1.0
+    np.testing.assert_array_equal(grad, gradtx.tree_get(state, "grad"))
+
+
 MUON_OPTIONS: list[dict[str, Any]] = [
     {
         "muon_weight_dimension_numbers": {
@@ -495,7 +576,7 @@ def test_value_fn_gets_the_extra_arguments_and_the_state_reuses_values() -> None
         kept = float(gradtx.tree_get(state, "value"))
         assert kept == pytest.approx(float(loss(w, batch)))
     np.testing.assert_allclose(w, batch, rtol=1e-6)
-    message = r"lbfgs: update got the keyword arguments \['x'\]"
+    message = r"lbfgs: Unexpected keyword arguments \['x'\] passed to update"
     with pytest.raises(TypeError, match=message):
         tx.update(w, state, w, value=1.0, grad=w, value_fn=loss, batch=batch, x=1)
 
@@ -530,6 +611,21 @@ ERRORS = [
         lambda: gradtx.scale_by_zoom_linesearch(9, initial_guess_strategy="once"),
         ValueError,
         "initial_guess_strategy='once' is not valid.*Did you mean 'one'",
+    ),
+    (
+        lambda: gradtx.scale_by_zoom_linesearch(9, increase_factor=1.0),
+        ValueError,
+        r"scale_by_zoom_linesearch: increase_factor must be in \(1, inf\)",
+    ),
+    (
+        lambda: gradtx.scale_by_backtracking_linesearch(9, slope_rtol=1.0),
+        ValueError,
+        r"scale_by_backtracking_linesearch: slope_rtol must be in \[0, 1\)",
+    ),
+    (
+        lambda: gradtx.scale_by_backtracking_linesearch(9, increase_factor=1e-5),
+        ValueError,
+        r"scale_by_backtracking_linesearch: increase_factor must be in \[1, inf\)",
     ),
     (
         lambda: gradtx.scale_by_backtracking_linesearch(9, decrease_factor=1.0),

@@ -20,6 +20,68 @@ OPTAX = pathlib.Path(optax.__file__).resolve().parent
 
 # Lines as optax's test files write them -> their gradtx version.
 REWRITES = {
+    "from optax import assignment": "from tests.peers.shims import assignment",
+    "from optax import projections as proj": (
+        "from tests.peers.shims import projections as proj"
+    ),
+    "from optax import projections": "from tests.peers.shims import projections",
+    "from optax import tree_utils as otu": (
+        "from tests.peers.shims import tree_utils as otu"
+    ),
+    "from optax import tree_utils as tu": (
+        "from tests.peers.shims import tree_utils as tu"
+    ),
+    "from optax.perturbations import _make_pert": (
+        "from tests.peers.shims import _make_pert"
+    ),
+    "import optax.microbatching._microbatching as microbatching": (
+        "from tests.peers.shims import microbatching"
+    ),
+    "from optax.losses import _regression": "from tests.peers.shims import _regression",
+    "from optax.losses import _self_supervised": (
+        "from tests.peers.shims import _self_supervised"
+    ),
+    "from optax.losses import _smoothing": "from tests.peers.shims import _smoothing",
+    "from optax.losses import _segmentation": (
+        "from tests.peers.shims import _segmentation"
+    ),
+    "from optax.losses import _ranking": "from tests.peers.shims import _ranking",
+    "from optax.losses import _fenchel_young": (
+        "from tests.peers.shims import _fenchel_young"
+    ),
+    "from optax import microbatching": "from tests.peers.shims import microbatching",
+    "from optax import schedules": "from tests.peers.shims import schedules",
+    "from optax import transforms": "from tests.peers.shims import transforms",
+    "from optax import tree": "from tests.peers.shims import tree",
+    "from optax._src import combine": "from tests.peers.shims import combine",
+    "from optax._src import factorized": "from tests.peers.shims import factorized",
+    "from optax._src import linear_algebra": (
+        "from tests.peers.shims import linear_algebra"
+    ),
+    "from optax._src import lookahead": "from tests.peers.shims import lookahead",
+    "from optax._src import wrappers": "from tests.peers.shims import wrappers",
+    "from optax.schedules import _join": "from tests.peers.shims import _join",
+    "from optax.transforms import _adding": ("from tests.peers.shims import _adding"),
+    "from optax.transforms import _clipping": (
+        "from tests.peers.shims import _clipping"
+    ),
+    "from optax.transforms import _combining": (
+        "from tests.peers.shims import _combining"
+    ),
+    "from optax.transforms import _conditionality": (
+        "from tests.peers.shims import _conditionality"
+    ),
+    "from optax.transforms import _constraining": (
+        "from tests.peers.shims import _constraining"
+    ),
+    "from optax.transforms import _freezing": (
+        "from tests.peers.shims import _freezing"
+    ),
+    "from optax.transforms import _layouts": ("from tests.peers.shims import _layouts"),
+    "from optax.transforms import _masking": ("from tests.peers.shims import _masking"),
+    "from optax.transforms import _monitoring": (
+        "from tests.peers.shims import _monitoring"
+    ),
     "from optax._src import alias": "from tests.peers.shims import alias",
     "from optax._src import alias_test": "from tests.peers.shims import alias_test",
     "from optax._src import base": "from tests.peers.shims import base",
@@ -43,12 +105,18 @@ REWRITES = {
 }
 
 
-def load(relative: str, expected: tuple[str, ...]) -> types.CodeType:
+def load(
+    relative: str,
+    expected: tuple[str, ...],
+    overrides: dict[str, str] | None = None,
+) -> types.CodeType:
     """The optax test file ``relative`` (e.g. ``"_src/alias_test.py"``), rewritten.
 
     Args:
       relative: the file's path inside the optax package.
       expected: the keys of ``REWRITES`` the file must contain, all replaced.
+      overrides: this file's own rewrites of some of those lines (a module
+        that is a tool in other suites is the one under test in this one).
 
     Returns:
       The rewritten source, compiled with the original file name (tracebacks
@@ -59,7 +127,7 @@ def load(relative: str, expected: tuple[str, ...]) -> types.CodeType:
     for line in expected:
         if line not in source:
             raise AssertionError(f"{path} no longer contains {line!r}: update REWRITES")
-        source = source.replace(line, REWRITES[line])
+        source = source.replace(line, {**REWRITES, **(overrides or {})}[line])
     for line in source.splitlines():
         stripped = line.strip()
         if stripped.startswith(("from optax", "import optax")):

@@ -15,6 +15,7 @@ instead (see ``peer.py``). Each shim answers the names the suites use:
 
 from __future__ import annotations
 
+import importlib
 import types
 import unittest
 from typing import Any
@@ -31,7 +32,8 @@ import gradtx
 
 
 class _Gradtx(types.ModuleType):
-    """A module whose attributes are gradtx's, looked up in ``sources``."""
+    """A module whose attributes are gradtx's, looked up in ``sources``
+    (modules, or the names of modules, imported at the first lookup)."""
 
     def __init__(self, name: str, *sources: Any, fallback: Any = None) -> None:
         super().__init__(name)
@@ -42,6 +44,11 @@ class _Gradtx(types.ModuleType):
         if attr.startswith("__"):
             raise AttributeError(attr)
         for source in self._sources:
+            if isinstance(source, str):
+                try:
+                    source = importlib.import_module(source)
+                except ImportError:
+                    continue
             if hasattr(source, attr):
                 return getattr(source, attr)
         if self._fallback is not None and hasattr(self._fallback, attr):
@@ -58,6 +65,38 @@ _inject = _Gradtx("_inject", gradtx)
 _accumulation = _Gradtx("_accumulation", gradtx)
 _linesearch = _Gradtx("_linesearch", gradtx)
 _schedule = _Gradtx("_schedule", gradtx.schedules, gradtx)
+_join = _Gradtx("_join", gradtx.schedules, gradtx)
+schedules = _Gradtx("schedules", gradtx.schedules, gradtx)
+transforms = _Gradtx("transforms", gradtx)
+wrappers = _Gradtx("wrappers", gradtx)
+factorized = _Gradtx("factorized", gradtx)
+lookahead = _Gradtx("lookahead", gradtx)
+_adding = _Gradtx("_adding", gradtx)
+_clipping = _Gradtx("_clipping", gradtx)
+_combining = _Gradtx("_combining", gradtx)
+_conditionality = _Gradtx("_conditionality", gradtx)
+_constraining = _Gradtx("_constraining", gradtx)
+_freezing = _Gradtx("_freezing", gradtx)
+_layouts = _Gradtx("_layouts", gradtx)
+_masking = _Gradtx("_masking", gradtx, gradtx.tree)
+_monitoring = _Gradtx("_monitoring", gradtx)
+# Suites whose subject is a module optax's other suites use as a tool.
+base_under_test = _Gradtx("base", gradtx)
+numerics_under_test = _Gradtx("numerics", gradtx.numerics, gradtx)
+utils_under_test = _Gradtx("utils", gradtx, "gradtx.linalg")
+loss_fns = _Gradtx("_classification", gradtx.losses)
+linear_algebra = _Gradtx("linear_algebra", "gradtx.linalg")
+microbatching = _Gradtx("microbatching", "gradtx.microbatching")
+projections = _Gradtx("projections", "gradtx.projections")
+assignment = _Gradtx("assignment", "gradtx.assignment")
+_make_pert = _Gradtx("_make_pert", "gradtx.perturbations")
+tree_utils = _Gradtx("tree_utils", gradtx.tree_utils)
+_regression = _Gradtx("_regression", gradtx.losses)
+_self_supervised = _Gradtx("_self_supervised", gradtx.losses)
+_smoothing = _Gradtx("_smoothing", gradtx.losses)
+_segmentation = _Gradtx("_segmentation", gradtx.losses)
+_ranking = _Gradtx("_ranking", gradtx.losses)
+_fenchel_young = _Gradtx("_fenchel_young", gradtx.losses)
 
 # optax.tree: gradtx.tree's functions; the suites' helpers gradtx has no
 # reason to have (unwrap_random_key_data, batch_shape) stay optax's.

@@ -99,7 +99,11 @@ def test_bad_arguments_and_a_missing_value_name_the_problem() -> None:
         gradtx.reduce_on_plateau(rtol=0.0, atol=0.0)
     tx = gradtx.reduce_on_plateau()
     w = jnp.ones(2)
-    with pytest.raises(ValueError, match="update needs the metric"):
+    # A missing argument is a TypeError, as optax's update that requires it;
+    # it is reported before the updates are compared with the params.
+    with pytest.raises(TypeError, match="update needs the metric"):
         tx.update(w, tx.init(w), w)
+    with pytest.raises(TypeError, match="update needs the metric"):
+        tx.update((w, w), tx.init(w), w)
     with pytest.raises(ValueError, match="value must be a scalar"):
         tx.update(w, tx.init(w), w, value=jnp.ones(2))

@@ -133,6 +133,51 @@ def test_map_params_finds_the_moments_of_gradtx_states() -> None:
 
 
 def test_map_params_says_when_an_init_needs_the_real_params() -> None:
-    tx = gradtx.masked(gradtx.adam(1e-3), {"w": True, "b": False})
-    with pytest.raises(ValueError, match=r"^map_params: initable's init failed on"):
+    tx = gradtx.flatten(gradtx.adam(1e-3))  # init packs the leaves: reads them
+    with pytest.raises(ValueError, match=r"^map_params: state does not have the"):
         gt.map_params(tx, lambda x: x, tx.init(PARAMS))
+    array_init = gradtx.GradientTransformation(
+        lambda p: jnp.zeros_like(p), gradtx.identity().update
+    )
+    with pytest.raises(ValueError, match=r"^map_params: initable's init failed on"):
+        gt.map_params(array_init, lambda x: x, jnp.zeros(2))
+
+
+@pytest.mark.parametrize("as_fn", [False, True], ids=["mask_tree", "mask_fn"])
+def test_map_params_maps_masked_states_as_optax(as_fn: bool) -> None:
+    """masked (with a mask tree or function), partition and selective_transform
+    keep the stand-in for the params whole, as optax's masked does."""
+    mask = {"w": True, "b": False}
+    arg: Any = (lambda _: mask) if as_fn else mask
+    frozen = {"w": False, "b": True}
+    labels = {"w": "a", "b": "s"}
+    pairs = [
+        (gradtx.masked(gradtx.adam(1e-3), arg), optax.masked(optax.adam(1e-3), arg)),
+        (
+            gradtx.partition({"a": gradtx.adam(1e-3), "s": gradtx.scale(0.5)}, labels),
+            optax.partition({"a": optax.adam(1e-3), "s": optax.scale(0.5)}, labels),
+        ),
+        (
+            gradtx.selective_transform(gradtx.adam(1e-3), freeze_mask=frozen),
+            optax.selective_transform(optax.adam(1e-3), freeze_mask=frozen),
+        ),
+    ]
+    specs = {"w": "model", "b": "data"}
+    for ours_tx, theirs_tx in pairs:
+        ours = gt.map_params(ours_tx, lambda v: v + 1, ours_tx.init(PARAMS))
+        theirs = optax.tree.map_params(
+            theirs_tx, lambda v: v + 1, theirs_tx.init(PARAMS)
+        )
+        assert [np.asarray(x).tolist() for x in jax.tree.leaves(ours)] == [
+            np.asarray(x).tolist() for x in jax.tree.leaves(theirs)
+        ]
+        # Masked-out leaves are MaskedNodes, seen with is_leaf (optax's recipe).
+        named = gt.map_params(
+            ours_tx,
+            lambda v, spec: None if isinstance(v, gt.MaskedNode) else spec,
+            ours_tx.init(PARAMS),
+            specs,
+            is_leaf=lambda v: isinstance(v, gt.MaskedNode),
+            transform_non_params=lambda _: None,
+        )
+        assert gt.get_all_with_path(named, "mu")[0][1] == {"w": "model", "b": None}

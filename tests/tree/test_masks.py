@@ -107,6 +107,19 @@ def test_is_mask_fn_calls_plain_functions_only() -> None:
     assert gt.resolve_mask(CallableModule(True), module_params).flag is True
 
 
+def test_numpy_bools_are_mask_leaves_and_become_python_bools() -> None:
+    """NumPy bools are known without tracing (optax accepts them too); JAX
+    arrays are not."""
+    mask = {"enc": np.array(True), "head": (np.bool_(False), np.array(True))}
+    gt.check_mask(mask)
+    resolved = gt.resolve_mask(mask, PARAMS)
+    assert all(type(m) is bool for m in jax.tree.leaves(resolved))
+    assert resolved == gt.resolve_mask({"enc": True, "head": (False, True)}, PARAMS)
+    for bad in (np.array([True]), np.array(1), jnp.array(True)):
+        with pytest.raises(TypeError, match="mask leaves must be Python bools"):
+            gt.check_mask({"a": bad})
+
+
 def test_bad_masks_say_what_is_wrong() -> None:
     with pytest.raises(TypeError, match=r"mask\['head'\]\[0\] is Array\(True"):
         gt.resolve_mask({"enc": True, "head": (jnp.array(True), True)}, PARAMS)

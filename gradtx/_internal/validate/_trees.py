@@ -98,11 +98,12 @@ def mask_tree(fn: str, tree: Any) -> None:
     """Raises TypeError unless every leaf of the mask ``tree`` is a Python bool.
 
     A mask decides which leaves a transformation keeps state for, so it must
-    be known when the step is traced: ``numpy.bool_`` is accepted, arrays are
+    be known when the step is traced: NumPy bools (``numpy.bool_``, a 0-d
+    ``numpy`` bool array) are accepted, JAX arrays (which may be traced) are
     not. A function found where a bool should be gets a hint to call it first.
     """
     for path, leaf in jax.tree_util.tree_flatten_with_path(tree)[0]:
-        if not isinstance(leaf, bool | np.bool_):
+        if not _static_bool(leaf):
             hint = (
                 " Call a mask function first: resolve_mask(mask, params)."
                 if callable(leaf)
@@ -113,8 +114,16 @@ def mask_tree(fn: str, tree: Any) -> None:
                 fn,
                 f"mask{jax.tree_util.keystr(path)} is {leaf!r}; mask leaves must be "
                 "Python bools (True: transform this leaf), known when the step is "
-                f"traced, not arrays.{hint}",
+                f"traced (NumPy bools too), not JAX arrays.{hint}",
             )
+
+
+def _static_bool(x: Any) -> bool:
+    """Whether ``x`` is a bool known without tracing: Python's or NumPy's
+    (``numpy.bool_``, or a 0-d ``numpy`` array of dtype bool)."""
+    if isinstance(x, bool | np.bool_):
+        return True
+    return isinstance(x, np.ndarray) and x.shape == () and x.dtype == np.bool_
 
 
 def params(fn: str, tree: Any, *, name: str = "params") -> None:

@@ -1,0 +1,17 @@
+"""optax's own tests, ``optax/transforms/_adding_test.py``, on gradtx.
+
+Through the import rewrite of ``peer.py`` (see ``test_optax_alias.py``); the
+exceptions are in ``conftest.py``.
+"""
+
+from tests.peers import peer
+
+exec(
+    peer.load(
+        "transforms/_adding_test.py",
+        expected=(
+            "from optax.transforms import _adding",
+            "from optax._src import test_utils",
+        ),
+    )
+)

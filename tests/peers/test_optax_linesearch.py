@@ -1,0 +1,24 @@
+"""optax's own tests, ``optax/_src/linesearch_test.py``, on gradtx.
+
+Through the import rewrite of ``peer.py`` (see ``test_optax_alias.py``); the
+exceptions are in ``conftest.py``.
+"""
+
+from tests.peers import peer
+
+exec(
+    peer.load(
+        "_src/linesearch_test.py",
+        expected=(
+            "from optax._src import linesearch as _linesearch",
+            "from optax._src import test_utils",
+            "from optax._src import transform",
+            "from optax._src import combine",
+            "from optax._src import update",
+            "from optax._src import alias",
+            "from optax._src import utils",
+            "from optax._src import base",
+            "import optax.tree",
+        ),
+    )
+)

@@ -1,0 +1,14 @@
+"""optax's own tests, ``optax/losses/_self_supervised_test.py``, on gradtx.
+
+Through the import rewrite of ``peer.py`` (see ``test_optax_alias.py``); the
+exceptions are in ``conftest.py``.
+"""
+
+from tests.peers import peer
+
+exec(
+    peer.load(
+        "losses/_self_supervised_test.py",
+        expected=("from optax.losses import _self_supervised",),
+    )
+)

@@ -1,0 +1,18 @@
+"""optax's own tests, ``optax/tree_utils/_random_test.py``, on gradtx.
+
+Through the import rewrite of ``peer.py`` (see ``test_optax_alias.py``); the
+exceptions are in ``conftest.py``.
+"""
+
+from tests.peers import peer
+
+exec(
+    peer.load(
+        "tree_utils/_random_test.py",
+        expected=(
+            "from optax import tree_utils as otu",
+            "from optax._src import test_utils",
+            "from optax._src import base",
+        ),
+    )
+)
