@@ -20,6 +20,19 @@ OPTAX = pathlib.Path(optax.__file__).resolve().parent
 
 # Lines as optax's test files write them -> their gradtx version.
 REWRITES = {
+    "from optax import contrib": "from tests.peers.shims import contrib",
+    "from optax.tree_utils import _random": "from tests.peers.shims import _random",
+    "from optax.tree_utils import _state_utils": (
+        "from tests.peers.shims import _state_utils"
+    ),
+    "from optax.contrib import _muon": "from tests.peers.shims import _muon",
+    "from optax.contrib import _reduce_on_plateau": (
+        "from tests.peers.shims import _reduce_on_plateau"
+    ),
+    "from optax.contrib import _sam": "from tests.peers.shims import _sam",
+    "from optax.contrib import _schedule_free": (
+        "from tests.peers.shims import _schedule_free"
+    ),
     "from optax import assignment": "from tests.peers.shims import assignment",
     "from optax import projections as proj": (
         "from tests.peers.shims import projections as proj"

@@ -97,6 +97,14 @@ _smoothing = _Gradtx("_smoothing", gradtx.losses)
 _segmentation = _Gradtx("_segmentation", gradtx.losses)
 _ranking = _Gradtx("_ranking", gradtx.losses)
 _fenchel_young = _Gradtx("_fenchel_young", gradtx.losses)
+optax_namespace = _Gradtx("optax", gradtx)
+contrib = _Gradtx("contrib", gradtx.contrib)
+_muon = _Gradtx("_muon", gradtx)
+_reduce_on_plateau = _Gradtx("_reduce_on_plateau", gradtx)
+_sam = _Gradtx("_sam", gradtx)
+_schedule_free = _Gradtx("_schedule_free", gradtx)
+_state_utils = _Gradtx("_state_utils", gradtx.tree_utils, gradtx)
+_random = _Gradtx("_random", gradtx.tree_utils)
 
 # optax.tree: gradtx.tree's functions; the suites' helpers gradtx has no
 # reason to have (unwrap_random_key_data, batch_shape) stay optax's.

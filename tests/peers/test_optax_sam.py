@@ -1,0 +1,22 @@
+"""optax's own tests, ``optax/contrib/_sam_test.py``, on gradtx.
+
+Through the import rewrite of ``peer.py`` (see ``test_optax_alias.py``); the
+exceptions are in ``conftest.py``.
+"""
+
+from tests.peers import peer
+
+exec(
+    peer.load(
+        "contrib/_sam_test.py",
+        expected=(
+            "from optax._src import test_utils",
+            "from optax._src import numerics",
+            "from optax.contrib import _sam",
+            "from optax._src import combine",
+            "from optax._src import update",
+            "from optax._src import alias",
+            "import optax.tree",
+        ),
+    )
+)
