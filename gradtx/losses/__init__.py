@@ -6,8 +6,17 @@ Regression (elementwise): :func:`squared_error`, :func:`l2_loss`,
 :func:`softmax_cross_entropy_with_integer_labels`,
 :func:`safe_softmax_cross_entropy`, :func:`sigmoid_binary_cross_entropy`,
 :func:`sigmoid_focal_loss`, :func:`hinge_loss`, with :func:`smooth_labels`.
-Divergences: :func:`kl_divergence`, :func:`generalized_kl_divergence`
-(and its old name :func:`convex_kl_divergence`).
+Divergences: :func:`kl_divergence`, :func:`kl_divergence_with_log_targets`,
+:func:`generalized_kl_divergence` (and its old name
+:func:`convex_kl_divergence`). Margins: :func:`perceptron_loss`,
+:func:`multiclass_perceptron_loss`, :func:`multiclass_hinge_loss`; also
+:func:`poly_loss_cross_entropy`, :func:`sparsemax_loss`,
+:func:`multiclass_sparsemax_loss` and :func:`make_fenchel_young_loss`.
+Sequences: :func:`ctc_loss`, :func:`ctc_loss_with_forward_probs`.
+Self-supervised: :func:`ntxent`, :func:`triplet_margin_loss`. Segmentation:
+:func:`dice_loss`, :func:`binary_dice_loss`,
+:func:`multiclass_generalized_dice_loss`. Ranking:
+:func:`ranking_softmax_loss`. Every function of ``optax.losses`` is here.
 
 All are pure, ``jit``/``vmap``/``grad``-friendly, and work in log space where
 it matters (saturated logits give finite losses and exact gradients). Where
