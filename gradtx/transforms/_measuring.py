@@ -116,8 +116,10 @@ def monitor(measures: dict[str, Any]) -> GradientTransformation:
     is the measurement, such as :func:`measure_with_ema` (a moving average of
     a measurement, e.g. the fraction of clipped steps); the transformations'
     states are carried in ``measure_states``. The updates pass unchanged.
-    Read a measurement with ``gradtx.tree_get(state, name)``. The
-    measurements are empty before the first update (as in optax).
+    Read a measurement with ``gradtx.tree_get(state, name)``. Before the
+    first update the measurements are zeros of their shapes and dtypes (optax
+    starts with an empty dict, so its state changes structure at the first
+    step, which a ``lax.scan`` carry cannot do and which recompiles ``jit``).
     gradtx's earlier ``monitor`` (norms of the updates and params around an
     inner transformation) is :func:`~gradtx.monitor_norms`.
 
@@ -179,7 +181,18 @@ def monitor(measures: dict[str, Any]) -> GradientTransformation:
 
     def init(params: Params) -> MonitorState:
         validate.params(fn, params)
-        return MonitorState({}, tuple(txs[n].init(params) for n in names))
+        states = tuple(txs[n].init(params) for n in names)
+        # Zeros shaped like each measurement (of updates shaped like the
+        # params): the state keeps one structure from init on, so it can be
+        # a lax.scan carry and a jitted step compiles once.
+        measurements = {
+            n: jax.tree.map(
+                lambda a: jnp.zeros(a.shape, a.dtype),
+                jax.eval_shape(lambda p, s, n=n: txs[n].update(p, s, p)[0], params, st),
+            )
+            for n, st in zip(names, states, strict=True)
+        }
+        return MonitorState(measurements, states)
 
     def update(
         updates: Updates,

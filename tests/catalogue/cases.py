@@ -280,6 +280,59 @@ COMBINATIONS: dict[str, Case] = {
         True,
     ),
     "monitor_norms": (lambda: gradtx.monitor_norms(gradtx.adam(0.05)), None, True),
+    # optax's wrappers (issue 17), each with optax's own as the reference.
+    "zero_nans_adam": (
+        lambda: gradtx.chain(gradtx.zero_nans(), gradtx.adam(0.05)),
+        lambda: optax.chain(optax.zero_nans(), optax.adam(0.05)),
+        True,
+    ),
+    "keep_params_nonnegative": (
+        lambda: gradtx.chain(gradtx.sgd(0.05), gradtx.keep_params_nonnegative()),
+        lambda: optax.chain(optax.sgd(0.05), optax.keep_params_nonnegative()),
+        False,
+    ),
+    "normalize_by_update_norm": (
+        lambda: gradtx.normalize_by_update_norm(scale_factor=0.05),
+        lambda: optax.normalize_by_update_norm(scale_factor=0.05),
+        True,
+    ),
+    "apply_every": (
+        lambda: gradtx.chain(gradtx.adam(0.05), gradtx.apply_every(3)),
+        lambda: optax.chain(optax.adam(0.05), optax.apply_every(3)),
+        True,
+    ),
+    "conditionally_transform": (
+        lambda: gradtx.conditionally_transform(
+            gradtx.adam(0.05), lambda step: step % 2 == 0
+        ),
+        lambda: optax.conditionally_transform(
+            optax.adam(0.05), lambda step: step % 2 == 0
+        ),
+        True,
+    ),
+    "snapshot": (
+        lambda: gradtx.chain(gradtx.adam(0.05), gradtx.snapshot("n", gradtx.tree.norm)),
+        lambda: optax.chain(optax.adam(0.05), optax.snapshot("n", optax.tree.norm)),
+        True,
+    ),
+    # optax's monitor starts its measurements as an empty dict, which a
+    # lax.scan carry (the parity test's) cannot hold: no optax reference here
+    # (tests/transforms/test_monitor_measures.py compares the two eagerly).
+    "monitor": (
+        lambda: gradtx.chain(
+            gradtx.adam(0.05),
+            gradtx.monitor({"ema": gradtx.measure_with_ema(gradtx.tree.norm, 0.9)}),
+        ),
+        None,
+        True,
+    ),
+    "inject_stateful_hyperparams": (
+        lambda: gradtx.inject_stateful_hyperparams(gradtx.adam)(
+            learning_rate=LR_SCHEDULE, b1=0.8
+        ),
+        lambda: optax.inject_hyperparams(optax.adam)(learning_rate=LR_SCHEDULE, b1=0.8),
+        True,
+    ),
     "apply_if_norm_below": (
         lambda: gradtx.apply_if_norm_below(gradtx.adam(0.05), 3.0),
         None,

@@ -78,6 +78,14 @@ PARAM_SIZED_TEMPORARIES = {
     "apply_if_norm_below": 1,
     "multi_steps": 2,
     "monitor_norms": 2,
+    # optax's wrappers: conditionally_transform's lax.cond (as apply_if_finite);
+    # snapshot and monitor measure Adam's output, as monitor_norms does;
+    # zero_nans: XLA keeps the cleaned gradient of the largest leaf, which
+    # both moments read, in a buffer (a quarter of the params here).
+    "conditionally_transform": 1,
+    "snapshot": 2,
+    "monitor": 2,
+    "zero_nans_adam": 0.25,
     # Layer-wise trust ratios of a computed direction need it twice, for its
     # norm and for the step: LAMB's Adam direction (optax's: 2), the decayed
     # gradient g + λw of LARS in optax's form (optax's: 3; the paper's form
