@@ -87,7 +87,13 @@ def test_valid_values_are_unchanged_under_jit() -> None:
 def test_multisteps_follows_a_changing_k() -> None:
     # k = 1 for the first optimizer step, then 2: steps on calls 1, 3, 5.
     tx = gradtx.MultiSteps(gradtx.sgd(1.0), lambda step: jnp.where(step < 1, 1, 2))
-    update, state = jax.jit(tx.update), tx.init(PARAMS)
+    traces: list[int] = []
+
+    def traced(*args: object) -> object:
+        traces.append(1)  # runs once per compilation
+        return tx.update(*args)
+
+    update, state = jax.jit(traced), tx.init(PARAMS)
     outs = []
     for i in range(6):
         updates, state = update(GRADS * (i + 1), state, PARAMS)
@@ -98,4 +104,6 @@ def test_multisteps_follows_a_changing_k() -> None:
     np.testing.assert_allclose(outs[0], -1.0 * GRADS)
     np.testing.assert_allclose(outs[2], -2.5 * GRADS, rtol=1e-6)
     np.testing.assert_allclose(outs[4], -4.5 * GRADS, rtol=1e-6)
-    assert update._cache_size() == 1
+    # One compilation: the count and k are traced values, not constants.
+    # (Counted at trace time: a cache size can be emptied by other tests.)
+    assert len(traces) == 1
