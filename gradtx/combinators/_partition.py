@@ -35,7 +35,6 @@ def _labels(
 ) -> Any:
     # As with masks: a plain function is called, a callable pytree is a tree.
     labels = param_labels(tree) if is_mask_fn(param_labels) else param_labels
-    found = []
     for path, label in jax.tree_util.tree_flatten_with_path(labels)[0]:
         if label not in known:
             raise validate.error(
@@ -45,14 +44,6 @@ def _labels(
                 f"no transformation; the transforms are for {sorted(map(repr, known))}."
                 " Add a transformation for it (gradtx.set_to_zero() freezes it).",
             )
-        found.append(label)
-    if unused := [k for k in known if k not in found]:
-        raise validate.error(
-            ValueError,
-            fn,
-            f"transforms {unused!r} label no parameter; the labels in use are "
-            f"{sorted(set(map(repr, found)))}. Remove them or fix the labels.",
-        )
     return labels
 
 
@@ -69,9 +60,11 @@ def partition(
     leaves carrying it. Each transformation sees only its own leaves (as
     :func:`~gradtx.masked` does) and keeps state only for them.
 
-    Unlike ``optax.partition``, a label with no transformation *and* a
-    transformation whose label no leaf carries are errors naming them: both
-    are usually typos that would otherwise train with the wrong settings.
+    A label with no transformation is an error naming the leaf's path (a
+    typo in a label or a key would otherwise surface as a cryptic KeyError or
+    train with the wrong settings). A transformation whose label no leaf
+    carries is allowed, as in optax: an empty group (nothing to freeze in this
+    model) keeps the state of a transformation of no leaves.
 
     Args:
       transforms: label -> transformation.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 import pytest
 
 import gradtx
@@ -55,13 +56,27 @@ def test_a_label_without_a_transformation_names_its_path() -> None:
         tx.init(PARAMS)
 
 
-def test_a_transformation_without_a_label_is_named() -> None:
-    tx = gradtx.partition(
-        {"weight": gradtx.sgd(0.1), "bias": gradtx.sgd(0.1), "embed": gradtx.adam(1.0)},
-        _labels,
+def test_a_transformation_of_no_leaves_is_an_empty_group_as_in_optax() -> None:
+    # "embed" labels no leaf: an empty group, as optax allows (a config that
+    # freezes nothing in this model); the others' updates are unchanged.
+    runs = {}
+    for lib in (gradtx, optax):
+        tx = lib.partition(
+            {"weight": lib.sgd(0.1), "bias": lib.sgd(0.1), "embed": lib.adam(1.0)},
+            _labels,
+        )
+        state = tx.init(PARAMS)
+        runs[lib.__name__] = tx.update(PARAMS, state, PARAMS)[0]
+    jax.tree.map(
+        lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-6),
+        runs["gradtx"],
+        runs["optax"],
     )
-    with pytest.raises(ValueError, match=r"\['embed'\] label no parameter"):
-        tx.init(PARAMS)
+    jax.tree.map(
+        lambda g, p: np.testing.assert_allclose(g, -0.1 * p, rtol=1e-6),
+        runs["gradtx"],
+        PARAMS,
+    )
 
 
 def test_partition_rejects_bad_transforms() -> None:

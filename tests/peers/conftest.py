@@ -60,10 +60,6 @@ _TYPES = (
     "isinstance of base.GradientTransformation): gradtx's have optax's names "
     "and fields but are its own (README: Types)"
 )
-_PARTITION = (
-    "a transformation that labels no leaf: gradtx's partition raises, naming "
-    "it (README: partition with a transformation that no label uses)"
-)
 _TREE_ERRORS = (
     "the suite matches JAX's 'Dict key mismatch' text; gradtx raises its "
     "TreeMismatchError naming the path (README: Tree mismatch errors)"
@@ -165,11 +161,6 @@ KNOWN: dict[str, str] = {
         f"test_optax_{suite}.py::ExtraArgsTest::{t}": _TYPES
         for suite in ("combine", "combining")
         for t in ("test_extra_args", "test_extra_args_chaining")
-    },
-    **{
-        f"test_optax_{suite}.py::PartitionTest::test_labels_mismatch{i}": _PARTITION
-        for suite in ("combine", "combining")
-        for i in (0, 1)
     },
     "test_optax_freezing.py::FreezeTest::test_bad_structure_raises": _TREE_ERRORS,
     "test_optax_freezing.py::SelectiveTransformTest::test_selective_bad_structure": (
