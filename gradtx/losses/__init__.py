@@ -47,11 +47,11 @@ from gradtx.losses._divergence import (
     generalized_kl_divergence as generalized_kl_divergence,
 )
 from gradtx.losses._divergence import kl_divergence as kl_divergence
+from gradtx.losses._divergence import (
+    kl_divergence_with_log_targets as kl_divergence_with_log_targets,
+)
 from gradtx.losses._fenchel_young import (
     make_fenchel_young_loss as make_fenchel_young_loss,
-)
-from gradtx.losses._log_target_kl import (
-    kl_divergence_with_log_targets as kl_divergence_with_log_targets,
 )
 from gradtx.losses._margin import multiclass_hinge_loss as multiclass_hinge_loss
 from gradtx.losses._margin import (

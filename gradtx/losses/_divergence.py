@@ -1,4 +1,5 @@
-"""Kullback-Leibler divergences, of distributions and of positive measures."""
+"""Kullback-Leibler divergences: of distributions (targets as probabilities or
+as logs) and of positive measures."""
 
 from __future__ import annotations
 
@@ -9,18 +10,23 @@ import jax.numpy as jnp
 
 from gradtx._internal import validate
 
-__all__ = ["convex_kl_divergence", "generalized_kl_divergence", "kl_divergence"]
+__all__ = [
+    "convex_kl_divergence",
+    "generalized_kl_divergence",
+    "kl_divergence",
+    "kl_divergence_with_log_targets",
+]
 
 Axis = int | tuple[int, ...] | None
 
 
 def _inputs(
-    fn: str, log_predictions: Any, targets: Any, where: Any
+    fn: str, log_predictions: Any, targets: Any, where: Any, name: str = "targets"
 ) -> tuple[jax.Array, jax.Array, jax.Array | None]:
     log_predictions = validate.floating(fn, "log_predictions", log_predictions)
-    targets = validate.floating(fn, "targets", targets)
+    targets = validate.floating(fn, name, targets)
     shape = tuple(log_predictions.shape)
-    validate.fits_shape(fn, "targets", targets, shape, "log_predictions")
+    validate.fits_shape(fn, name, targets, shape, "log_predictions")
     return log_predictions, targets, validate.where_mask(fn, where, shape)
 
 
@@ -148,3 +154,57 @@ def convex_kl_divergence(
     log_p, t, mask = _inputs("convex_kl_divergence", log_predictions, targets, where)
     extra = jnp.sum(jnp.exp(log_p) - t, axis=axis, where=mask)
     return _kl(log_p, t, axis, mask) + extra
+
+
+def kl_divergence_with_log_targets(
+    log_predictions: Any, log_targets: Any, axis: Axis = -1, where: Any = None
+) -> jax.Array:
+    r"""The KL divergence of the predictions from targets given as logs.
+
+    .. math::
+       \mathrm{KL}(t \,\|\, p) = \sum_j e^{\log t_j} (\log t_j - \log p_j)
+
+    with :math:`0 \log 0 = 0`: a ``-inf`` log target adds 0, with a zero
+    gradient (optax gives NaN there). This is
+    ``torch.nn.functional.kl_div(log_predictions, log_targets,
+    log_target=True)`` summed over ``axis``; the targets come second.
+
+    Args:
+      log_predictions: floating array, log probabilities.
+      log_targets: floating array broadcasting to ``log_predictions``' shape,
+        log probabilities (``-inf`` for 0).
+      axis: the axis or axes of the distributions (None: all).
+      where: boolean array broadcasting to ``log_predictions``' shape; the
+        elements to include.
+
+    Returns:
+      The divergences, with ``axis`` removed.
+
+    Raises:
+      TypeError: an input is not floating, or ``where`` is not boolean.
+      ValueError: shapes that do not fit.
+
+    References:
+      Kullback & Leibler, *On Information and Sufficiency*, Annals of
+      Mathematical Statistics 22(1), 1951, https://doi.org/10.1214/aoms/1177729694
+
+    Example:
+      >>> import gradtx.losses, jax.numpy as jnp
+      >>> log_p = jnp.log(jnp.array([0.5, 0.5]))
+      >>> gradtx.losses.kl_divergence_with_log_targets(
+      ...     log_p, jnp.array([0.0, -jnp.inf]))
+      Array(0.6931472, dtype=float32)
+    """
+    log_p, log_t, mask = _inputs(
+        "kl_divergence_with_log_targets",
+        log_predictions,
+        log_targets,
+        where,
+        name="log_targets",
+    )
+    # exp(-inf) * (-inf - x) would be 0 * inf = NaN; the inner where keeps
+    # the gradient at such entries 0 too.
+    zero = jnp.isneginf(log_t)
+    safe_log_t = jnp.where(zero, 0.0, log_t)
+    terms = jnp.where(zero, 0.0, jnp.exp(safe_log_t) * (safe_log_t - log_p))
+    return jnp.sum(terms, axis=axis, where=mask)

@@ -13,7 +13,7 @@ import pytest
 import torch
 import torch.nn.functional as tf
 
-from gradtx.losses._log_target_kl import kl_divergence_with_log_targets
+from gradtx.losses import kl_divergence_with_log_targets
 from gradtx.losses._margin import (
     multiclass_hinge_loss,
     multiclass_perceptron_loss,
