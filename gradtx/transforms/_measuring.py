@@ -21,6 +21,7 @@ from gradtx.core import (
     GradientTransformation,
     Params,
     Updates,
+    stateless,
     with_extra_args_support,
 )
 from gradtx.transforms._moments import DECAY, ema_of_updates
@@ -169,7 +170,7 @@ def monitor(measures: dict[str, Any]) -> GradientTransformation:
         ):
             txs[name] = with_extra_args_support(measure)
         elif callable(measure):
-            txs[name] = _stateless_measure(measure)
+            txs[name] = stateless(_outputs(measure))
         else:
             raise validate.error(
                 TypeError,
@@ -212,20 +213,9 @@ def monitor(measures: dict[str, Any]) -> GradientTransformation:
     return GradientTransformation(init, update)
 
 
-def _stateless_measure(measure: Callable[[Updates], Any]) -> GradientTransformation:
-    """A function of the updates as a transformation that outputs it."""
-
-    def init(params: Params) -> EmptyState:
-        del params
-        return EmptyState()
-
-    def update(
-        updates: Updates, state: EmptyState, params: Params | None = None, **_: Any
-    ) -> tuple[Any, EmptyState]:
-        del params
-        return measure(updates), state
-
-    return GradientTransformation(init, update)
+def _outputs(measure: Callable[[Updates], Any]) -> Callable[[Updates, Any], Any]:
+    """``measure`` as a stateless update: its output replaces the updates."""
+    return lambda updates, params: measure(updates)
 
 
 def measure_with_ema(
