@@ -270,15 +270,13 @@ def _injector(
         fixed = {k: v for k, v in given.items() if k not in numeric | schedules}
         fn = getattr(inner_factory, "__name__", "")
         where = f"{name}({fn})"
-        if stateful or any(map(is_stateful_schedule, schedules.values())):
-            return stateful_injection(
-                where, inner_factory, numeric, schedules, fixed, dtype
-            )
 
         def inner(hparams: dict[str, Any]) -> GradientTransformation:
             return as_transformation(inner_factory(**fixed, **hparams), f"{fn}(...)")
 
         rules = Rules(fn, tuple(sorted(numeric)), tuple(sorted(schedules)), inner)
+        if stateful or any(map(is_stateful_schedule, schedules.values())):
+            return stateful_injection(where, inner, rules, numeric, schedules, dtype)
 
         def values(count: jax.Array, stored: dict[str, jax.Array]) -> dict[str, Any]:
             out = InjectedHyperparams(

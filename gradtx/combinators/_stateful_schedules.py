@@ -19,7 +19,7 @@ import jax.numpy as jnp
 from gradtx._internal import validate
 from gradtx._internal.numerics import safe_increment, zero_count
 from gradtx.combinators._injected import InjectedHyperparams, Rules, as_number
-from gradtx.core import GradientTransformation, Params, Updates, as_transformation
+from gradtx.core import GradientTransformation, Params, Updates
 
 __all__ = [
     "InjectStatefulHyperparamsState",
@@ -117,28 +117,23 @@ class _At:
 
 def stateful_injection(
     where: str,
-    inner_factory: Callable[..., Any],
+    inner: Callable[[dict[str, Any]], GradientTransformation],
+    rules: Rules,
     numeric: dict[str, Any],
     schedules: dict[str, Any],
-    fixed: dict[str, Any],
     dtype: Any,
 ) -> GradientTransformation:
     """The transformation of ``inject_hyperparams`` with schedule states.
 
-    ``numeric`` are the injected numbers, ``schedules`` the schedules (plain
-    ones are wrapped in :class:`WrappedSchedule`), ``fixed`` the arguments
-    passed as they are; ``where`` names the call in messages.
+    ``inner`` builds the wrapped transformation from the hyperparameters and
+    ``rules`` checks them (both made by ``inject_hyperparams``); ``numeric``
+    are the injected numbers, ``schedules`` the schedules (plain ones are
+    wrapped in :class:`WrappedSchedule`); ``where`` names the call in messages.
     """
-    fn = getattr(inner_factory, "__name__", "")
     scheds = {
         k: f if is_stateful_schedule(f) else WrappedSchedule(f)
         for k, f in schedules.items()
     }
-
-    def inner(hparams: dict[str, Any]) -> GradientTransformation:
-        return as_transformation(inner_factory(**fixed, **hparams), f"{fn}(...)")
-
-    rules = Rules(fn, tuple(sorted(numeric)), tuple(sorted(scheds)), inner)
 
     def values(
         count: jax.Array,
